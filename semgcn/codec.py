@@ -1,0 +1,85 @@
+"""2D normalisation for the lifter: the codec between detector pixels and the network's input.
+
+Decision (documented in docs/normalisation.md):
+  1. Pixels -> normalised camera coordinates ``(x - cx) / f, (y - cy) / f`` with the camera's focal
+     length ``f`` and principal point ``c`` in pixels. This removes the camera: the same body at the
+     same place gives the same input on a 640x480 webcam and on a 1920x1080 one. When the intrinsics
+     are unknown, ``f`` comes from the image width and an assumed horizontal field of view
+     (``DEFAULT_HFOV_DEG``, typical of webcams) and ``c`` is the image centre.
+     (The official SemGCN code maps x to [-1, 1] by the image width, which is this with f = w / 2,
+     i.e. a 90 degree field of view, and ties the model to Human3.6M's cameras.)
+  2. Root-centring: the pelvis goes to the origin (as in the paper, Sect. 5.1).
+  3. Scale normalisation: divided by the RMS distance of the joints from the pelvis, so that the
+     input does not depend on how far away the person stands. The lifter then predicts metres for
+     the body shape it sees; absolute size is learned as a prior and fixed by scale calibration.
+
+Pure numpy: the production lifter uses it without torch.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from semgcn.skeleton import NUM_JOINTS, ROOT
+
+#: Assumed horizontal field of view when the camera is not calibrated (degrees).
+DEFAULT_HFOV_DEG = 65.0
+_EPS = 1e-6
+
+
+def default_intrinsics(image_size, hfov_deg: float = DEFAULT_HFOV_DEG) -> tuple[np.ndarray, np.ndarray]:
+    """Focal length and principal point (pixels) assumed for an uncalibrated camera.
+
+    Args:
+        image_size: ``(w, h)`` or an ``(N, 2)`` array of them.
+        hfov_deg: assumed horizontal field of view in degrees.
+    Returns:
+        ``focal`` of shape ``(...,)`` and ``center`` of shape ``(..., 2)``, float64.
+    """
+    size = np.asarray(image_size, dtype=np.float64)
+    focal = size[..., 0] / (2.0 * math.tan(math.radians(hfov_deg) / 2.0))
+    return focal, size / 2.0
+
+
+def normalize_2d(keypoints_px, image_size, focal=None, center=None) -> np.ndarray:
+    """Encode pixel keypoints into the lifter's input.
+
+    Args:
+        keypoints_px: ``(N, 16, 2)`` pixels.
+        image_size: ``(w, h)`` or ``(N, 2)``.
+        focal: focal length in pixels, a scalar or ``(N,)``; None for ``default_intrinsics``.
+        center: principal point in pixels, ``(2,)`` or ``(N, 2)``; None for the image centre.
+    Returns:
+        ``(N, 16, 2)`` float32, root-centred and scale-normalised camera coordinates.
+    """
+    kp = np.asarray(keypoints_px, dtype=np.float64)
+    n = kp.shape[0]
+    f_default, c_default = default_intrinsics(image_size)
+    focal = f_default if focal is None else np.asarray(focal, dtype=np.float64)
+    center = c_default if center is None else np.asarray(center, dtype=np.float64)
+    focal = np.broadcast_to(focal, (n,))[:, None, None]
+    center = np.broadcast_to(center, (n, 2))[:, None, :]
+    cam = (kp - center) / focal
+    cam = cam - cam[:, ROOT : ROOT + 1, :]
+    scale = np.sqrt(np.mean(np.sum(cam**2, axis=-1), axis=-1))[:, None, None]
+    return (cam / np.maximum(scale, _EPS)).astype(np.float32)
+
+
+def check_keypoints(keypoints_px) -> np.ndarray:
+    """Validate and batch pixel keypoints: ``(16, 2)`` or ``(N, 16, 2)`` finite numbers.
+
+    Raises:
+        ValueError: with a message that says what is wrong (shape, NaN / inf).
+    """
+    kp = np.asarray(keypoints_px)
+    if kp.dtype == object or not np.issubdtype(kp.dtype, np.number):
+        raise ValueError(f"keypoints must be numbers, got dtype {kp.dtype}")
+    if kp.ndim == 2:
+        kp = kp[None]
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
+        raise ValueError(f"keypoints must have shape (16, 2) or (N, 16, 2), got {np.shape(keypoints_px)}")
+    if not np.all(np.isfinite(kp)):
+        bad = sorted(set(np.argwhere(~np.isfinite(kp))[:, 1].tolist()))
+        raise ValueError(f"keypoints contain NaN or inf (joints {bad}); drop or fill them before lifting")
+    return kp.astype(np.float64)
