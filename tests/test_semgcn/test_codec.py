@@ -1,0 +1,47 @@
+"""The 2D codec: camera normalisation, root-centring, scale normalisation, input validation."""
+import numpy as np
+import pytest
+
+from semgcn.codec import check_keypoints, default_intrinsics, normalize_2d
+
+
+def _project(points, focal, center):
+    return points[..., :2] / points[..., 2:3] * focal + center
+
+
+def test_same_body_same_input_on_any_camera():
+    rng = np.random.default_rng(0)
+    body = rng.normal(scale=0.4, size=(16, 3)) + [0.2, -0.1, 3.0]
+    small = normalize_2d(_project(body, 500.0, np.array([320.0, 240.0]))[None], (640, 480), 500.0, [320, 240])
+    big = normalize_2d(_project(body, 1500.0, np.array([960.0, 540.0]))[None], (1920, 1080), 1500.0, [960, 540])
+    assert np.allclose(small, big, atol=1e-5)
+
+
+def test_distance_does_not_change_input_but_pose_does():
+    rng = np.random.default_rng(1)
+    body = rng.normal(scale=0.4, size=(16, 3))
+    near = normalize_2d(_project(body + [0, 0, 20.0], 800.0, 0.0)[None], (640, 480), 800.0, [0, 0])
+    far = normalize_2d(_project(body + [0, 0, 40.0], 800.0, 0.0)[None], (640, 480), 800.0, [0, 0])
+    assert np.allclose(near, far, atol=2e-2)  # weak perspective: nearly equal
+    other = normalize_2d(_project(body[::-1] + [0, 0, 20.0], 800.0, 0.0)[None], (640, 480), 800.0, [0, 0])
+    assert not np.allclose(near, other, atol=1e-1)
+
+
+def test_output_is_root_centred_and_unit_rms():
+    kp = np.random.default_rng(2).uniform(0, 600, size=(5, 16, 2))
+    out = normalize_2d(kp, (640, 480))
+    assert out.dtype == np.float32 and out.shape == (5, 16, 2)
+    assert np.allclose(out[:, 0], 0.0)
+    assert np.allclose(np.sqrt(np.mean(np.sum(out**2, -1), -1)), 1.0, atol=1e-5)
+
+
+def test_default_intrinsics_from_field_of_view():
+    focal, center = default_intrinsics((640, 480), hfov_deg=90.0)
+    assert focal == pytest.approx(320.0)
+    assert np.allclose(center, [320, 240])
+
+
+@pytest.mark.parametrize("bad", [np.zeros((15, 2)), np.zeros((2, 16, 3)), "x", np.full((16, 2), np.nan)])
+def test_bad_keypoints_get_a_clear_value_error(bad):
+    with pytest.raises(ValueError):
+        check_keypoints(bad)
