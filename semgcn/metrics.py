@@ -1,0 +1,142 @@
+"""Accuracy metrics of the paper, numpy only (no torch: the evaluation and the app may use them).
+
+All functions take poses shaped ``(N, J, 3)`` (or ``(J, 3)``) in any unit and return the same unit;
+:func:`pose_errors_mm` takes metres and reports millimetres, the three ways every figure is given:
+
+* ``mpjpe_mm``: Protocol #1, mean per-joint position error after aligning the root joints.
+* ``mpjpe_scaled_mm``: Protocol #1 after the paper's scale calibration (Sect. 5.2): each predicted
+  pose is scaled so that the sum of its bone lengths equals that of the ground truth (the subject's;
+  the live app learns it from the user's height).
+* ``pmpjpe_mm``: Protocol #2, after a rigid alignment with scale (Procrustes: scale, rotation with
+  the reflection fix, translation) of each predicted pose onto the ground truth.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from semgcn.skeleton import BONES, ROOT
+
+
+def _batched(pose) -> np.ndarray:
+    a = np.asarray(pose, dtype=np.float64)
+    if a.ndim == 2:
+        a = a[None]
+    if a.ndim != 3:
+        raise ValueError(f"poses must be (J, D) or (N, J, D), got shape {np.shape(pose)}")
+    return a
+
+
+def _check_pair(pred, target) -> tuple[np.ndarray, np.ndarray]:
+    p, t = _batched(pred), _batched(target)
+    if p.shape != t.shape:
+        raise ValueError(f"prediction {p.shape} and ground truth {t.shape} differ in shape")
+    return p, t
+
+
+def root_relative(poses, root: int = ROOT) -> np.ndarray:
+    """Poses with joint ``root`` moved to the origin, ``(N, J, D)``."""
+    p = _batched(poses)
+    return p - p[:, root : root + 1]
+
+
+def per_joint_errors(pred, target, root_align: bool = True) -> np.ndarray:
+    """Euclidean error of every joint, ``(N, J)``.
+
+    Args:
+        pred: predicted poses ``(N, J, D)`` or ``(J, D)``.
+        target: ground-truth poses, same shape.
+        root_align: subtract each pose's root joint first (Protocol #1).
+    """
+    p, t = _check_pair(pred, target)
+    if root_align:
+        p, t = root_relative(p), root_relative(t)
+    return np.linalg.norm(p - t, axis=-1)
+
+
+def mpjpe(pred, target, root_align: bool = True) -> float:
+    """Mean per-joint position error (Protocol #1), in the unit of the inputs."""
+    return float(per_joint_errors(pred, target, root_align).mean())
+
+
+def procrustes_align(pred, target) -> np.ndarray:
+    """Align each predicted pose onto its ground truth by a similarity transform.
+
+    Finds per pose the scale ``s``, rotation ``R`` (a proper rotation: a reflection that SVD may
+    return is flipped back) and translation ``t`` minimising ``||s * pred R + t - target||``.
+
+    Args:
+        pred: ``(N, J, D)`` or ``(J, D)``.
+        target: same shape.
+    Returns:
+        The aligned predictions, ``(N, J, D)``.
+    """
+    p, t = _check_pair(pred, target)
+    mu_p, mu_t = p.mean(axis=1, keepdims=True), t.mean(axis=1, keepdims=True)
+    p0, t0 = p - mu_p, t - mu_t
+    norm_p = np.maximum(np.linalg.norm(p0, axis=(1, 2), keepdims=True), 1e-12)
+    norm_t = np.linalg.norm(t0, axis=(1, 2), keepdims=True)
+    p0, t0 = p0 / norm_p, t0 / np.maximum(norm_t, 1e-12)
+    h = np.swapaxes(p0, 1, 2) @ t0                      # (N, D, D) cross-covariance
+    u, sig, vt = np.linalg.svd(h)
+    # Reflection fix (Umeyama): flip the weakest direction when det(U V^T) < 0.
+    d = np.sign(np.linalg.det(u @ vt))
+    d[d == 0] = 1.0
+    u[:, :, -1] *= d[:, None]
+    sig[:, -1] *= d
+    rot = u @ vt                                        # pred_row @ rot ~ target_row
+    scale = (sig.sum(axis=1)[:, None, None]) * norm_t / norm_p
+    return scale * ((p - mu_p) @ rot) + mu_t
+
+
+def p_mpjpe(pred, target) -> float:
+    """Mean per-joint error after Procrustes alignment (Protocol #2), in the unit of the inputs."""
+    p, t = _check_pair(pred, target)
+    return float(np.linalg.norm(procrustes_align(p, t) - t, axis=-1).mean())
+
+
+def bone_length_sum(poses) -> np.ndarray:
+    """Sum of the 15 bone lengths of each pose, ``(N,)``."""
+    p = _batched(poses)
+    child = [c for c, _ in BONES]
+    parent = [q for _, q in BONES]
+    return np.linalg.norm(p[:, child] - p[:, parent], axis=-1).sum(axis=-1)
+
+
+def scale_to_bone_length_sum(pred, target_sum, root: int = ROOT) -> np.ndarray:
+    """Scale root-relative poses about the root so their bone lengths sum to ``target_sum``.
+
+    Args:
+        pred: predicted poses ``(N, J, 3)`` or ``(J, 3)``.
+        target_sum: wanted sum of bone lengths, a scalar or ``(N,)`` (e.g. the subject's).
+        root: joint kept fixed.
+    Returns:
+        ``(N, J, 3)`` root-relative scaled poses.
+    """
+    p = root_relative(pred, root)
+    have = bone_length_sum(p)
+    want = np.broadcast_to(np.asarray(target_sum, dtype=np.float64), have.shape)
+    return p * (want / np.maximum(have, 1e-12))[:, None, None]
+
+
+def mpjpe_scale_calibrated(pred, target) -> float:
+    """Protocol #1 after scaling each prediction to the ground truth's sum of bone lengths."""
+    p, t = _check_pair(pred, target)
+    return mpjpe(scale_to_bone_length_sum(p, bone_length_sum(t)), t)
+
+
+def pose_errors_mm(pred_m, target_m) -> dict[str, float]:
+    """The three figures for poses in metres, in millimetres.
+
+    Args:
+        pred_m: predicted poses in metres, ``(N, 16, 3)``.
+        target_m: ground truth in metres, same shape.
+    Returns:
+        ``{"mpjpe_mm", "mpjpe_scaled_mm", "pmpjpe_mm", "n"}``.
+    """
+    p, t = _check_pair(pred_m, target_m)
+    return {
+        "mpjpe_mm": 1000.0 * mpjpe(p, t),
+        "mpjpe_scaled_mm": 1000.0 * mpjpe_scale_calibrated(p, t),
+        "pmpjpe_mm": 1000.0 * p_mpjpe(p, t),
+        "n": int(p.shape[0]),
+    }
