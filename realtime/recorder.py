@@ -1,0 +1,243 @@
+"""Record the pose stream to an MCAP session file (docs/recording.md), and read it back.
+
+In the pipeline the :class:`Recorder` is a *sink* like the ZeroMQ publisher: ``rec.write(parts)`` takes
+each multipart message exactly as ``realtime.wire.encode`` made it. Standalone, it records any stream::
+
+    python -m realtime.recorder --connect tcp://127.0.0.1:5555 --out recordings/
+
+Crash safety: messages go into small zstd chunks that are written out and flushed to the operating
+system at least every ``flush_interval_s`` (0.5 s), so a recorder killed with SIGKILL loses at most the
+last half second or so; the file it leaves has no summary/footer but reads up to that point
+(``read_session`` says ``truncated``). A write error (disk full) stops the recording with one clear
+message in ``Recorder.error``; what was written before stays readable.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from mcap.writer import CompressionType, Writer
+
+from realtime.session_format import (POSE_JSON_SCHEMA, POSE_TOPIC, SESSION_END_METADATA, SESSION_FORMAT,
+                                     SESSION_METADATA, SESSION_SUFFIX, VIDEO_JSON_SCHEMA, VIDEO_TOPIC,
+                                     encode_metadata, parts_to_message, software_version)
+from realtime.session_reader import Session, SessionError, read_session
+from realtime.wire import SCHEMA, TOPIC, WireError, decode
+
+__all__ = ["Recorder", "RecorderOptions", "Session", "SessionError", "read_session"]
+log = logging.getLogger(__name__)
+_COMPRESSION = {"zstd": CompressionType.ZSTD, "lz4": CompressionType.LZ4, "none": CompressionType.NONE}
+
+
+@dataclass
+class RecorderOptions:
+    """Settings of a :class:`Recorder`.
+
+    Attributes:
+        chunk_size: MCAP chunk size in bytes; a chunk is also closed every ``flush_interval_s``.
+        flush_interval_s: longest time a received message stays in memory before it reaches the file.
+        compression: ``"zstd"``, ``"lz4"`` or ``"none"`` (per chunk).
+        video_fourcc: FourCC of the video beside the session (``cv2.VideoWriter``).
+        video_suffix: file suffix of that video.
+        video_fps: nominal frame rate written into the video (the true timing is in ``/video_frames``).
+    """
+
+    chunk_size: int = 64 * 1024
+    flush_interval_s: float = 0.5
+    compression: str = "zstd"
+    video_fourcc: str = "mp4v"
+    video_suffix: str = ".mp4"
+    video_fps: float = 30.0
+
+
+class Recorder:
+    """Writes stream messages into one MCAP session file (a pipeline sink).
+
+    Args:
+        out_dir: folder for the session (created if needed; the file is ``session_<UTC time>.mcap``),
+            or a path ending in ``.mcap`` to use as the file itself.
+        metadata: session metadata (source, camera calibration, models and versions...); JSON-able values.
+            The recorder adds ``software_version``, ``start_time`` and the formats.
+        video: also write the images passed to :meth:`write_image` to a video beside the session.
+        options: :class:`RecorderOptions`.
+    Attributes:
+        path: the session file. video_path: the video file (None without video).
+        frames_written, rejected (messages that were not valid frames), error (None while all is well).
+    """
+
+    def __init__(self, out_dir: str | Path, metadata: dict[str, Any] | None = None, video: bool = False,
+                 options: RecorderOptions | None = None):
+        self.options = options or RecorderOptions()
+        self.path = _session_path(Path(out_dir))
+        self.video_path = self.path.with_suffix(self.options.video_suffix) if video else None
+        self.frames_written = self.video_frames_written = self.rejected = 0
+        self.error: str | None = None
+        self.closed = False
+        self._lock = threading.Lock()
+        self._video = None
+        self._unflushed = 0
+        self._last_flush = time.monotonic()
+        self.metadata = dict(metadata or {})
+        self.metadata.update(software_version=software_version(), start_time=time.time(),
+                             start_time_utc=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                             session_format=SESSION_FORMAT, wire_schema=SCHEMA,
+                             video=self.video_path.name if video else None)
+        self._file = open(self.path, "xb")
+        self._writer = Writer(self._file, chunk_size=self.options.chunk_size,
+                              compression=_COMPRESSION[self.options.compression])
+        self._writer.start(profile="", library=f"semgcn realtime.recorder ({SESSION_FORMAT})")
+        self._pose_channel = self._register(POSE_TOPIC, "semgcn.pose", POSE_JSON_SCHEMA)
+        self._video_channel = self._register(VIDEO_TOPIC, "semgcn.video_frame", VIDEO_JSON_SCHEMA) if video else 0
+        self._writer.add_metadata(SESSION_METADATA, encode_metadata(self.metadata))
+        self._writer.flush()  # the header and the metadata are on disk before the first frame
+
+    def _register(self, topic: str, name: str, schema: dict) -> int:
+        schema_id = self._writer.register_schema(name, "jsonschema", json.dumps(schema).encode())
+        return self._writer.register_channel(topic, "json", schema_id, {"wire_schema": SCHEMA})
+
+    @property
+    def ok(self) -> bool:
+        """False once a write error stopped the recording."""
+        return self.error is None
+
+    def write(self, parts: list[bytes]) -> None:
+        """Record one multipart stream message; invalid ones are counted in ``rejected`` and skipped.
+
+        Args:
+            parts: the message exactly as ``realtime.wire.encode`` made it (topic, header, arrays).
+        """
+        if self.closed or self.error:
+            return
+        try:
+            frame = decode(parts)
+        except WireError as exc:
+            self.rejected += 1
+            if self.rejected <= 3 or self.rejected % 100 == 0:
+                log.warning("recorder: skipped a message that is not a pose frame (%d so far): %s",
+                            self.rejected, exc)
+            return
+        data, _ = parts_to_message(parts)
+        self._add(self._pose_channel, frame.t_capture, frame.t_publish, data, self.frames_written)
+        self.frames_written += 1
+
+    def write_image(self, image_bgr: np.ndarray, frame_index: int, t_capture: float) -> None:
+        """Append one image to the video beside the session (only with ``video=True``).
+
+        Args:
+            image_bgr: ``(h, w, 3)`` uint8 BGR image; all images must have the size of the first one.
+            frame_index: the stream frame it belongs to.
+            t_capture: its capture time (UNIX seconds).
+        """
+        if self.video_path is None or self.closed or self.error:
+            return
+        import cv2  # only the video needs OpenCV
+
+        if self._video is None:
+            h, w = image_bgr.shape[:2]
+            fourcc = cv2.VideoWriter_fourcc(*self.options.video_fourcc)
+            self._video = cv2.VideoWriter(str(self.video_path), fourcc, self.options.video_fps, (w, h))
+            if not self._video.isOpened():
+                self._fail(OSError(f"cannot open a {self.options.video_fourcc} video writer for {self.video_path}"))
+                return
+        self._video.write(np.ascontiguousarray(image_bgr))
+        data = json.dumps({"video_frame": self.video_frames_written, "frame_index": int(frame_index),
+                           "t_capture": float(t_capture)}).encode()
+        self._add(self._video_channel, t_capture, t_capture, data, self.video_frames_written)
+        self.video_frames_written += 1
+
+    def _add(self, channel: int, log_time: float, publish_time: float, data: bytes, sequence: int) -> None:
+        with self._lock:
+            try:
+                self._writer.add_message(channel, _ns(log_time), data, _ns(publish_time), sequence)
+                self._unflushed += 1
+                self._flush_if_due_locked()
+            except OSError as exc:
+                self._fail(exc)
+
+    def flush_if_due(self) -> None:
+        """Write out the messages held in memory when the last flush is ``flush_interval_s`` old.
+
+        ``write`` calls it; a caller whose stream may go quiet calls it when idle too.
+        """
+        with self._lock:
+            if self.closed or self.error:
+                return
+            try:
+                self._flush_if_due_locked()
+            except OSError as exc:
+                self._fail(exc)
+
+    def _flush_if_due_locked(self) -> None:
+        if self._unflushed and time.monotonic() - self._last_flush >= self.options.flush_interval_s:
+            self._writer.flush()  # closes the chunk in progress and flushes the file object
+            self._unflushed = 0
+            self._last_flush = time.monotonic()
+
+    def _fail(self, exc: BaseException) -> None:
+        # Keep what is on disk: no summary is written (it would fail too); the reader handles the cut.
+        self.error = (f"recording stopped after {self.frames_written} frames: {exc}. "
+                      f"{self.path} stays readable up to the last flush.")
+        log.error("recorder: %s", self.error)
+        self._release_files()
+
+    def _release_files(self) -> None:
+        self.closed = True
+        if self._video is not None:
+            self._video.release()
+        try:
+            self._file.close()
+        except OSError:
+            pass  # the failed bytes stay unwritten; the prefix is intact
+
+    def close(self) -> None:
+        """Write the end record and the MCAP summary, and close the files (idempotent)."""
+        with self._lock:
+            if self.closed:
+                return
+            try:
+                end = {"end_time": time.time(), "frames": self.frames_written, "rejected": self.rejected,
+                       "video_frames": self.video_frames_written}
+                self._writer.add_metadata(SESSION_END_METADATA, encode_metadata(end))
+                self._writer.finish()
+            except OSError as exc:
+                self._fail(exc)
+                return
+            self._release_files()
+
+    def __enter__(self) -> "Recorder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ns(t: float) -> int:
+    return max(0, int(round(t * 1e9)))
+
+
+def _session_path(out: Path) -> Path:
+    if out.suffix == SESSION_SUFFIX:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d_%H%M%S")
+    path, n = out / f"session_{stamp}{SESSION_SUFFIX}", 1
+    while path.exists():
+        n += 1
+        path = out / f"session_{stamp}_{n}{SESSION_SUFFIX}"
+    return path
+
+
+if __name__ == "__main__":
+    from realtime.recorder_cli import main  # the command line lives beside, to keep this module short
+
+    sys.exit(main())
