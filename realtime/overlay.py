@@ -1,0 +1,123 @@
+"""The on-screen 2D overlay of ``run_live.py``: the skeleton over the camera image, FPS and latency.
+
+``display_available()`` says whether a window can be opened at all (a display server and an OpenCV
+built with a GUI backend); ``run_live.py`` runs headless otherwise. The check matters: OpenCV's Qt
+backend aborts the whole process when it cannot reach a display, which no ``try`` could catch.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from semgcn.skeleton import BONES, bone_side
+
+#: BGR colours by side: the subject's left in blue, right in orange, centre in green.
+SIDE_COLOURS = {"left": (235, 140, 40), "right": (40, 140, 255), "centre": (90, 220, 90)}
+_KEY_QUIT = (ord("q"), 27)
+
+
+def display_available() -> bool:
+    """True when OpenCV can open a window here (a GUI backend and, on Linux, a display server)."""
+    build = cv2.getBuildInformation()
+    gui_line = next((line for line in build.splitlines() if line.strip().startswith("GUI:")), "GUI: NONE")
+    if gui_line.split(":", 1)[1].strip().upper() in ("", "NONE"):
+        return False
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+@dataclass
+class OverlayInfo:
+    """What the overlay writes in its corner.
+
+    Attributes:
+        fps: processed frames per second (recent).
+        latency_ms: capture-to-publish latency of the frame shown.
+        dropped: frames dropped so far.
+        status: a short status word ("person", "nobody", an error).
+        backends: e.g. "onnxruntime / onnxruntime".
+    """
+
+    fps: float = 0.0
+    latency_ms: float = float("nan")
+    dropped: int = 0
+    status: str = ""
+    backends: str = ""
+
+
+def draw_skeleton(image: np.ndarray, keypoints_2d: np.ndarray | None, confidence: np.ndarray | None = None,
+                  min_confidence: float = 0.3) -> np.ndarray:
+    """Draw the 16-joint skeleton on ``image`` in place and return it.
+
+    Args:
+        image: ``(H, W, 3)`` uint8 BGR.
+        keypoints_2d: ``(16, 2)`` pixels, or None (nothing drawn).
+        confidence: ``(16,)``; joints below ``min_confidence`` are drawn hollow, their bones thin.
+        min_confidence: confidence below which a joint counts as uncertain.
+    """
+    if keypoints_2d is None or not np.all(np.isfinite(keypoints_2d)):
+        return image
+    points = np.round(keypoints_2d).astype(np.int32)
+    sure = np.ones(len(points), bool) if confidence is None else np.asarray(confidence) >= min_confidence
+    thickness = max(2, image.shape[1] // 320)
+    for child, parent in BONES:
+        colour = SIDE_COLOURS[bone_side(child)]
+        width = thickness if sure[child] and sure[parent] else 1
+        cv2.line(image, tuple(points[parent]), tuple(points[child]), colour, width, cv2.LINE_AA)
+    for j, point in enumerate(points):
+        cv2.circle(image, tuple(point), thickness + 2, (255, 255, 255), -1 if sure[j] else 1, cv2.LINE_AA)
+    return image
+
+
+def draw_hud(image: np.ndarray, info: OverlayInfo) -> np.ndarray:
+    """Write FPS, latency, drops and status in the top-left corner of ``image`` (in place)."""
+    lines = [f"{info.fps:5.1f} fps   latency {info.latency_ms:6.1f} ms",
+             f"dropped {info.dropped}   {info.status}"]
+    if info.backends:
+        lines.append(info.backends)
+    scale = max(0.45, image.shape[1] / 1400)
+    y = int(22 * scale / 0.5)
+    for text in lines:
+        # Dark outline first so the text stays readable on any background.
+        cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        y += int(20 * scale / 0.5)
+    return image
+
+
+def render_overlay(image: np.ndarray, keypoints_2d, confidence, info: OverlayInfo) -> np.ndarray:
+    """A copy of ``image`` with the skeleton and the HUD drawn on it."""
+    canvas = image.copy()
+    draw_skeleton(canvas, keypoints_2d, confidence)
+    return draw_hud(canvas, info)
+
+
+class OverlayWindow:
+    """An OpenCV window showing the overlay; closing it (q, Esc or the window's X) asks to stop.
+
+    Args:
+        title: window title.
+    """
+
+    def __init__(self, title: str = "semgcn live (q to quit)"):
+        self.title = title
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+        self._shown = False
+
+    def show(self, image: np.ndarray) -> bool:
+        """Show ``image``; returns False when the user asked to quit."""
+        cv2.imshow(self.title, image)
+        self._shown = True
+        key = cv2.waitKey(1) & 0xFF
+        if key in _KEY_QUIT:
+            return False
+        return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
+
+    def close(self) -> None:
+        cv2.destroyWindow(self.title)
+        cv2.waitKey(1)
