@@ -1,0 +1,198 @@
+"""Open3D viewer of the live 3D pose stream: ``python -m realtime.viewer --connect ADDR``.
+
+A subscriber like any other, in its own process: closing its window never stops the pipeline, and it
+survives the publisher restarting. With ``--snapshot OUT.png`` it draws one frame offscreen (no
+display needed) from the stream or, with ``--session FILE``, from a recorded session. See
+docs/viewer.md.
+
+Modules: ``viewer_geometry`` (meshes and lines), ``viewer_scene`` (placement, trail, smoothing),
+``viewer_render`` (Open3D drawing, offscreen rendering), ``viewer_receiver`` (the ZeroMQ side),
+``viewer_window`` (the live loop), and this CLI.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from semgcn.skeleton import JOINT_NAMES
+
+EXIT_OK, EXIT_ERROR, EXIT_NO_FRAME = 0, 1, 2
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> int:
+    print(f"viewer: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def _caption(frame, trail_joint: str | None) -> str:
+    from realtime.viewer_window import LEGEND
+
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(frame.t_capture))
+    who = "" if frame.has_person else "   nobody in view"
+    trail = f"   trail: {trail_joint}" if trail_joint else ""
+    return f"{frame.source or 'stream'}   frame {frame.frame_index}   {stamp}{who}\n{LEGEND}{trail}"
+
+
+def _write_png(path: str, image_rgb) -> None:
+    import cv2
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), image_rgb[..., ::-1]):
+        raise OSError(f"could not write {path}")
+
+
+def _render_and_save(state, frame, args) -> int:
+    from realtime.viewer_render import default_view, render_state_to_image
+
+    state.settle()
+    view = default_view(state.look_at, args.width, args.height, distance=args.view_distance,
+                        azimuth_deg=args.azimuth, elevation_deg=args.elevation)
+    try:
+        image = render_state_to_image(state, args.width, args.height, view, hud_text=_caption(frame, args.trail),
+                                      show_grid=not args.no_grid, show_frustum=not args.no_frustum)
+        _write_png(args.snapshot, image)
+    except (RuntimeError, OSError) as exc:
+        return _fail(str(exc))
+    print(f"viewer: wrote {args.snapshot} ({args.width}x{args.height}, frame {frame.frame_index}"
+          f"{'' if frame.has_person else ', nobody in view'})", flush=True)
+    return EXIT_OK
+
+
+def snapshot_from_stream(args) -> int:
+    """Draw the first frame with a person (after ``--snapshot-delay``) that arrives within ``--timeout``."""
+    from realtime.viewer_receiver import StreamReceiver
+    from realtime.viewer_scene import SceneState
+
+    state, receiver = SceneState(_scene_options(args)), StreamReceiver(args.connect)
+    last, first_person_at = None, None
+    deadline = time.monotonic() + args.timeout
+    try:
+        while time.monotonic() < deadline:
+            for frame in receiver.poll_all(timeout_s=0.05):  # every frame, so that the trail is whole
+                state.update(frame)
+                last = frame
+                if frame.has_person and first_person_at is None:
+                    first_person_at = time.monotonic()
+            if first_person_at is not None and time.monotonic() - first_person_at >= args.snapshot_delay:
+                break
+    finally:
+        receiver.close()
+    if last is None:
+        return _fail(f"no frame from {args.connect} within {args.timeout:g} s (is the publisher running?)",
+                     EXIT_NO_FRAME)
+    if first_person_at is None:
+        print("viewer: only frames with nobody in them arrived; drawing the empty scene", file=sys.stderr)
+    return _render_and_save(state, last, args)
+
+
+def snapshot_from_session(args) -> int:
+    """Draw frame ``--frame`` (position in the recording; default the first with a person) of ``--session``."""
+    from realtime.viewer_scene import SceneState
+
+    try:
+        from realtime.recorder import read_session
+    except ImportError as exc:
+        return _fail(f"cannot read sessions: realtime.recorder is not available ({exc})")
+    try:
+        session = read_session(args.session)
+    except Exception as exc:  # any reader error (missing, corrupted, foreign file) is one line for the user
+        return _fail(f"cannot read session {args.session}: {exc}")
+    frames = list(session.frames)
+    if getattr(session, "truncated", False):
+        print(f"viewer: {args.session} is truncated; using its {len(frames)} readable frames", file=sys.stderr)
+    if not frames:
+        return _fail(f"session {args.session} holds no frames")
+    if args.frame is None:
+        index = next((i for i, f in enumerate(frames) if f.has_person), 0)
+    elif not 0 <= args.frame < len(frames):
+        return _fail(f"--frame {args.frame} is outside the session's 0..{len(frames) - 1}")
+    else:
+        index = args.frame
+    options = _scene_options(args)
+    state = SceneState(options)
+    target = frames[index]
+    for frame in frames[: index + 1]:  # the trail needs the frames of the last seconds before it
+        if frame is target or frame.t_capture >= target.t_capture - options.trail_seconds:
+            state.update(frame)
+    return _render_and_save(state, target, args)
+
+
+def _scene_options(args):
+    from realtime.viewer_scene import SceneOptions
+
+    return SceneOptions(coords=args.coords, default_distance=args.distance, trail_joint=args.trail,
+                        trail_seconds=args.trail_seconds)
+
+
+def run_live(args) -> int:
+    """Open the window and follow the stream until it is closed (or SIGTERM / Ctrl-C)."""
+    from realtime.viewer_window import LiveViewer, WindowOptions
+
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    options = WindowOptions(connect=args.connect, width=args.width, height=args.height,
+                            scene=_scene_options(args), show_grid=not args.no_grid, show_frustum=not args.no_frustum)
+    viewer = LiveViewer(options)
+    try:
+        drawn = viewer.run(max_frames=args.max_frames, max_seconds=args.max_seconds, should_stop=lambda: stop["now"])
+    except RuntimeError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        viewer.close()
+        drawn = viewer.frames_drawn
+    print(f"viewer: closed after drawing {drawn} frames", flush=True)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m realtime.viewer", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--connect", default="tcp://127.0.0.1:5555", help="ZeroMQ address of the pose publisher")
+    parser.add_argument("--coords", choices=("camera", "world"), default="camera",
+                        help="draw in the camera frame (y flipped up) or in the stream's world frame "
+                             "(needs joints_world from calibration; else falls back to camera)")
+    parser.add_argument("--trail", choices=JOINT_NAMES, default=None, metavar="JOINT",
+                        help="draw the path of this joint (e.g. right_wrist) over the last --trail-seconds")
+    parser.add_argument("--trail-seconds", type=float, default=1.0, help="length of the trail in seconds")
+    parser.add_argument("--distance", type=float, default=3.0,
+                        help="metres in front of the camera to draw a skeleton that has no root_translation")
+    parser.add_argument("--width", type=int, default=1280, help="window / image width in pixels")
+    parser.add_argument("--height", type=int, default=720, help="window / image height in pixels")
+    parser.add_argument("--no-grid", action="store_true", help="hide the ground grid")
+    parser.add_argument("--no-frustum", action="store_true", help="hide the source camera's frustum")
+    parser.add_argument("--max-frames", type=int, default=None, help="live: close after drawing this many frames")
+    parser.add_argument("--max-seconds", type=float, default=None, help="live: close after this many seconds")
+    snap = parser.add_argument_group("offscreen snapshot (no display needed)")
+    snap.add_argument("--snapshot", metavar="OUT.png", default=None,
+                      help="draw one frame to this PNG instead of opening a window")
+    snap.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a frame from --connect")
+    snap.add_argument("--snapshot-delay", type=float, default=0.0,
+                      help="keep receiving this many seconds after the first person before drawing (fills the trail)")
+    snap.add_argument("--session", metavar="FILE", default=None,
+                      help="draw from a recorded session file (realtime.recorder) instead of --connect")
+    snap.add_argument("--frame", type=int, default=None, metavar="N",
+                      help="with --session: the N-th frame of the recording, 0-based (default: first with a person)")
+    snap.add_argument("--view-distance", type=float, default=4.5, help="snapshot camera: metres from the subject")
+    snap.add_argument("--azimuth", type=float, default=30.0,
+                      help="snapshot camera: degrees turned from the source camera's line of sight")
+    snap.add_argument("--elevation", type=float, default=15.0, help="snapshot camera: degrees above the subject")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.width < 16 or args.height < 16:
+        return _fail("--width and --height must be at least 16 pixels")
+    if args.session and not args.snapshot:
+        return _fail("--session draws a snapshot: add --snapshot OUT.png (to replay a session live, "
+                     "publish it with run_live.py and connect the viewer)")
+    if args.snapshot:
+        return snapshot_from_session(args) if args.session else snapshot_from_stream(args)
+    return run_live(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

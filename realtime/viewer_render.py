@@ -1,0 +1,261 @@
+"""Drawing a ``SceneState`` with Open3D's legacy Visualizer: live window and offscreen snapshots alike.
+
+``SceneGeometries`` owns the Open3D objects of one window and keeps them in step with a ``SceneState``
+(the skeleton mesh is rewritten in place, added or removed as people come and go, so the user's
+orbit is never reset). ``render_frame_to_image`` draws one frame offscreen: the legacy Visualizer
+with ``visible=False`` renders through EGL (Mesa) when there is no display.
+
+Open3D's legacy Visualizer has no text overlay and cannot retitle its window, so the status line
+(FPS, latency, "waiting for stream") is a flat text mesh kept in front of the viewer's camera.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from realtime.viewer_geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, GRID_COLOUR, TRAIL_COLOUR, SkeletonStyle,
+                                      frustum_lines, grid_lines, make_line_set, polyline,
+                                      skeleton_mesh_arrays)
+from realtime.viewer_scene import SceneState
+
+HUD_COLOUR = (0.92, 0.92, 0.92)
+_HUD_DEPTH_M = 0.2      # in front of the near plane below, behind nothing
+_Z_NEAR_M, _Z_FAR_M = 0.05, 200.0
+_FONT_UNITS_PER_LINE = 16.0  # height of one text line in the units of TriangleMesh.create_text
+
+
+@dataclass
+class CameraView:
+    """A pinhole camera for the viewer: ``intrinsic`` (3, 3) pixels and ``extrinsic`` (4, 4) mapping
+    display coordinates to camera coordinates with OpenCV axes (x right, y down, z forward)."""
+
+    intrinsic: np.ndarray
+    extrinsic: np.ndarray
+    width: int
+    height: int
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Pixel coordinates ``(N, 2)`` of display-space ``points`` (N, 3) (pixel centres are integers)."""
+        cam = np.asarray(points, dtype=np.float64) @ self.extrinsic[:3, :3].T + self.extrinsic[:3, 3]
+        uvw = cam @ self.intrinsic.T
+        return uvw[:, :2] / uvw[:, 2:3]
+
+
+def look_at_view(eye, target, width: int, height: int, fov_deg: float = 50.0) -> CameraView:
+    """A y-up camera at ``eye`` looking at ``target`` with a vertical field of view ``fov_deg``.
+
+    The principal point is the image centre in Open3D's convention (``(w - 1) / 2``), as its
+    ``ViewControl`` requires.
+    """
+    eye, target = np.asarray(eye, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    z = target - eye
+    z /= np.linalg.norm(z)
+    x = np.cross(z, [0.0, 1.0, 0.0])
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    extrinsic = np.eye(4)
+    extrinsic[:3, :3] = np.stack([x, y, z])
+    extrinsic[:3, 3] = -extrinsic[:3, :3] @ eye
+    f = (height / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
+    k = np.array([[f, 0.0, (width - 1) / 2.0], [0.0, f, (height - 1) / 2.0], [0.0, 0.0, 1.0]])
+    return CameraView(k, extrinsic, int(width), int(height))
+
+
+def default_view(target, width: int, height: int, distance: float = 4.5, azimuth_deg: float = 30.0,
+                 elevation_deg: float = 15.0) -> CameraView:
+    """The viewer's starting camera: a three-quarter view of ``target`` from the real camera's side.
+
+    Args:
+        target: display-space point looked at (the subject's pelvis).
+        width, height: image size in pixels.
+        distance: metres from the target.
+        azimuth_deg: turn from the real camera's line of sight towards +x.
+        elevation_deg: height of the eye above the target, as an angle.
+    """
+    az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
+    offset = distance * np.array([math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el)])
+    return look_at_view(np.asarray(target, dtype=np.float64) + offset, target, width, height)
+
+
+def apply_view(vis, view: CameraView) -> None:
+    """Point the Visualizer's camera exactly at ``view`` (fixed near / far planes)."""
+    import open3d as o3d
+
+    control = vis.get_view_control()
+    params = o3d.camera.PinholeCameraParameters()
+    k = view.intrinsic
+    params.intrinsic = o3d.camera.PinholeCameraIntrinsic(view.width, view.height, k[0, 0], k[1, 1], k[0, 2], k[1, 2])
+    params.extrinsic = view.extrinsic
+    control.set_constant_z_near(_Z_NEAR_M)
+    control.set_constant_z_far(_Z_FAR_M)
+    control.convert_from_pinhole_camera_parameters(params, allow_arbitrary=True)
+
+
+def current_view(vis) -> CameraView:
+    """The Visualizer's camera now (after the user's orbit and zoom)."""
+    params = vis.get_view_control().convert_to_pinhole_camera_parameters()
+    intr = params.intrinsic
+    return CameraView(np.asarray(intr.intrinsic_matrix), np.asarray(params.extrinsic), intr.width, intr.height)
+
+
+def hud_vertices(text_vertices: np.ndarray, view: CameraView, line_px: float = 18.0, margin_px: float = 12.0):
+    """Place text-mesh vertices (font units, y up) at the top-left of ``view``, facing its camera."""
+    k, d = view.intrinsic, _HUD_DEPTH_M
+    metres_per_px = d / k[1, 1]
+    scale = line_px / _FONT_UNITS_PER_LINE * metres_per_px
+    top = _FONT_UNITS_PER_LINE - 1.0  # fixed, so the text does not jump with the letters it holds
+    x = (margin_px - k[0, 2]) * d / k[0, 0] + text_vertices[:, 0] * scale
+    y = (margin_px - k[1, 2]) * d / k[1, 1] + (top - text_vertices[:, 1]) * scale  # font y up, camera y down
+    cam = np.column_stack([x, y, np.full(len(text_vertices), d)])
+    r, t = view.extrinsic[:3, :3], view.extrinsic[:3, 3]
+    return (cam - t) @ r  # camera -> display: R^T (p - t)
+
+
+class SceneGeometries:
+    """The Open3D objects of one Visualizer, kept in step with a ``SceneState``.
+
+    Args:
+        vis: an Open3D legacy ``Visualizer`` whose window exists.
+        style: skeleton radii.
+        show_grid: draw the ground grid.
+        show_frustum: draw the source camera's frustum.
+    """
+
+    def __init__(self, vis, style: SkeletonStyle = SkeletonStyle(), show_grid: bool = True, show_frustum: bool = True):
+        import open3d as o3d
+
+        self.vis, self.style = vis, style
+        self.show_grid, self.show_frustum = show_grid, show_frustum
+        self.skeleton = o3d.geometry.TriangleMesh()
+        self.grid, self.frustum, self.trail = o3d.geometry.LineSet(), o3d.geometry.LineSet(), o3d.geometry.LineSet()
+        self.hud = o3d.geometry.TriangleMesh()
+        self._shown: set[str] = set()
+        option = vis.get_render_option()
+        option.background_color = np.asarray(BACKGROUND_COLOUR)
+        option.mesh_show_back_face = True  # the HUD text is seen from behind once mirrored to y-down
+        option.line_width = 2.0
+
+    def _show(self, name: str, visible: bool) -> None:
+        geometry = getattr(self, name)
+        if visible and name not in self._shown:
+            # The first geometry sets the bounding box that zoom is relative to; never reset it later.
+            self.vis.add_geometry(geometry, reset_bounding_box=not self._shown)
+            self._shown.add(name)
+        elif visible:
+            self.vis.update_geometry(geometry)
+        elif name in self._shown:
+            self.vis.remove_geometry(geometry, reset_bounding_box=False)
+            self._shown.discard(name)
+
+    def sync(self, state: SceneState) -> None:
+        """Bring every geometry up to date with ``state`` (call after ``state.update`` / ``step``)."""
+        import open3d as o3d
+
+        if self.show_grid:
+            make_line_set(*grid_lines(state.look_at[[0, 2]], state.floor_y), GRID_COLOUR, self.grid)
+        self._show("grid", self.show_grid)
+        frustum_ok = self.show_frustum and state.camera_pose is not None and state.camera_matrix is not None
+        if frustum_ok:
+            points, lines = frustum_lines(state.camera_matrix, state.image_size)
+            r, t = state.camera_pose
+            make_line_set(points @ r.T + t, lines, FRUSTUM_COLOUR, self.frustum)
+        self._show("frustum", frustum_ok)
+        if state.joints is not None:
+            vertices, triangles, colours = skeleton_mesh_arrays(state.joints, self.style)
+            self.skeleton.vertices = o3d.utility.Vector3dVector(vertices)
+            if len(self.skeleton.triangles) != len(triangles):
+                self.skeleton.triangles = o3d.utility.Vector3iVector(triangles)
+                self.skeleton.vertex_colors = o3d.utility.Vector3dVector(colours)
+            self.skeleton.compute_vertex_normals()
+        self._show("skeleton", state.joints is not None)
+        trail = state.trail_points()
+        if len(trail) > 1:
+            make_line_set(trail, polyline(trail), TRAIL_COLOUR, self.trail)
+        self._show("trail", state.joints is not None and len(trail) > 1)
+
+    def set_hud(self, text: str | None, view: CameraView) -> None:
+        """Show ``text`` (one or more lines) at the top-left of ``view``; None hides it."""
+        import open3d as o3d
+
+        vertices, triangles = _text_mesh(text or "")
+        if len(vertices):
+            self.hud.vertices = o3d.utility.Vector3dVector(hud_vertices(vertices, view))
+            self.hud.triangles = o3d.utility.Vector3iVector(triangles)
+            self.hud.paint_uniform_color(HUD_COLOUR)
+        self._show("hud", len(vertices) > 0)
+
+
+def _text_mesh(text: str):
+    """Vertices (font units, y up) and triangles of ``text``; Open3D's text mesh has no line breaks."""
+    import open3d as o3d
+
+    vertices, triangles, count = [], [], 0
+    for row, line in enumerate(text.splitlines()):
+        if not line.strip():
+            continue
+        mesh = o3d.t.geometry.TriangleMesh.create_text(line, depth=0.0).to_legacy()
+        v = np.asarray(mesh.vertices).copy()
+        v[:, 1] -= row * _FONT_UNITS_PER_LINE * 1.3
+        vertices.append(v)
+        triangles.append(np.asarray(mesh.triangles) + count)
+        count += len(v)
+    if not vertices:
+        return np.zeros((0, 3)), np.zeros((0, 3), np.int32)
+    return np.concatenate(vertices), np.concatenate(triangles)
+
+
+def render_state_to_image(state: SceneState, width: int = 960, height: int = 720, view: CameraView | None = None,
+                          hud_text: str | None = None, style: SkeletonStyle = SkeletonStyle(),
+                          show_grid: bool = True, show_frustum: bool = True) -> np.ndarray:
+    """Draw ``state`` offscreen and return the image, ``(height, width, 3)`` uint8 RGB.
+
+    Args:
+        state: the scene to draw (``state.settle()`` first for a single frame).
+        width, height: image size in pixels.
+        view: the camera; None for ``default_view`` of the subject.
+        hud_text: a status text drawn at the top-left, or None.
+        style: skeleton radii.
+        show_grid, show_frustum: draw the ground grid / the source camera's frustum.
+    Raises:
+        RuntimeError: when Open3D cannot create an offscreen context (no EGL / OpenGL libraries).
+    """
+    import open3d as o3d
+
+    vis = o3d.visualization.Visualizer()
+    if not vis.create_window(window_name="semgcn snapshot", width=width, height=height, visible=False):
+        raise RuntimeError("Open3D could not create an offscreen window (needs EGL: Debian libegl1 libgl1 "
+                           "libgl1-mesa-dri)")
+    try:
+        geometries = SceneGeometries(vis, style, show_grid, show_frustum)
+        geometries.sync(state)
+        view = view or default_view(state.look_at, width, height)
+        apply_view(vis, view)
+        if hud_text:
+            geometries.set_hud(hud_text, view)
+        vis.poll_events()
+        vis.update_renderer()
+        image = np.asarray(vis.capture_screen_float_buffer(do_render=True))
+    finally:
+        vis.destroy_window()
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def render_frame_to_image(frame, width: int = 960, height: int = 720, camera_view: CameraView | None = None,
+                          scene_options=None, **kwargs) -> np.ndarray:
+    """Draw one wire ``Frame`` offscreen (no display needed); returns ``(height, width, 3)`` uint8 RGB.
+
+    Args:
+        frame: a decoded ``realtime.wire.Frame``; one with nobody in it draws the empty scene.
+        width, height: image size in pixels.
+        camera_view: the viewer's camera; None for ``default_view`` of the subject.
+        scene_options: a ``realtime.viewer_scene.SceneOptions`` (coordinates, default distance).
+        **kwargs: passed to ``render_state_to_image`` (hud_text, style, show_grid, show_frustum).
+    """
+    from realtime.viewer_scene import SceneOptions
+
+    state = SceneState(scene_options or SceneOptions())
+    state.update(frame)
+    state.settle()
+    return render_state_to_image(state, width, height, camera_view, **kwargs)

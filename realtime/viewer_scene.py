@@ -1,0 +1,192 @@
+"""What the viewer shows for the frames it has received: placement, floor, trail and follow point.
+
+Coordinates. Joints arrive in the camera frame with OpenCV axes (x right, y down, z forward), pelvis at
+the origin. The display frame is y up: a rotation of 180 degrees about x, ``(x, y, z) -> (x, -y, -z)``
+(a proper rotation, so left stays left), which puts the real camera at the origin looking down -z,
+as an OpenGL camera does. The skeleton goes to ``root_translation`` when the stream carries it (the
+calibration stage), else ``default_distance`` metres in front of the camera. With ``coords="world"``
+the stream's ``joints_world`` are shown (y-up as they are; a world frame named z-up is turned to y-up)
+and the camera is placed in it by fitting the rigid motion between the camera-frame and world joints.
+
+Pure numpy; ``SceneState`` keeps the little history the view needs (trail, smoothed floor and
+look-at point) and knows nothing about windows or sockets.
+"""
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+
+import numpy as np
+
+from realtime.wire import Frame
+from semgcn.codec import default_intrinsics
+from semgcn.skeleton import JOINT_INDEX, ROOT
+
+CAMERA_TO_DISPLAY = np.diag([1.0, -1.0, -1.0])
+Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+_FEET = (JOINT_INDEX["right_ankle"], JOINT_INDEX["left_ankle"])
+_ANKLE_HEIGHT_M = 0.08  # the ankle joint sits about this far above the sole
+_DEFAULT_PELVIS_HEIGHT_M = 0.95
+
+
+@dataclass
+class SceneOptions:
+    """How frames are placed in the scene.
+
+    Attributes:
+        coords: "camera" (camera frame, y flipped up) or "world" (the stream's ``joints_world``).
+        default_distance: metres in front of the camera where a skeleton without
+            ``root_translation`` is drawn.
+        trail_joint: name of the joint whose path is drawn (``semgcn.skeleton.JOINT_NAMES``), or None.
+        trail_seconds: length of the trail in seconds of capture time.
+        follow_time_constant: seconds of the low-pass filter on the look-at point and the floor
+            height (larger: smoother, slower).
+    """
+
+    coords: str = "camera"
+    default_distance: float = 3.0
+    trail_joint: str | None = None
+    trail_seconds: float = 1.0
+    follow_time_constant: float = 0.5
+
+
+def camera_intrinsics(frame: Frame) -> np.ndarray:
+    """The source camera's ``(3, 3)`` matrix K: from the header when it carries one, else the default.
+
+    Accepted header fields (first found wins): ``camera_matrix`` (3x3), ``calibration.camera_matrix``,
+    ``intrinsics`` as ``{fx, fy, cx, cy}`` or ``{focal, center}``. Otherwise
+    ``semgcn.codec.default_intrinsics(image_size)``, the lifter's own assumption.
+    """
+    header = frame.header or {}
+    calibration = header.get("calibration") if isinstance(header.get("calibration"), dict) else {}
+    for candidate in (header.get("camera_matrix"), calibration.get("camera_matrix")):
+        try:
+            k = np.asarray(candidate, dtype=np.float64)
+            if k.shape == (3, 3) and np.all(np.isfinite(k)) and k[0, 0] > 0 and k[1, 1] > 0:
+                return k
+        except (TypeError, ValueError):
+            pass
+    intr = header.get("intrinsics")
+    if isinstance(intr, dict):
+        try:
+            if "fx" in intr:
+                fx, fy, cx, cy = (float(intr[k]) for k in ("fx", "fy", "cx", "cy"))
+            else:
+                fx = fy = float(intr["focal"])
+                cx, cy = (float(c) for c in intr["center"])
+            return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
+        except (KeyError, TypeError, ValueError):
+            pass
+    focal, centre = default_intrinsics(frame.image_size)
+    return np.array([[focal, 0.0, centre[0]], [0.0, focal, centre[1]], [0.0, 0.0, 1.0]])
+
+
+def _fit_rigid(src: np.ndarray, dst: np.ndarray):
+    """Rotation R and translation t with ``dst ~ src @ R.T + t`` (Kabsch), or None if degenerate."""
+    from scipy.spatial.transform import Rotation
+
+    if not (np.all(np.isfinite(src)) and np.all(np.isfinite(dst))):
+        return None
+    cs, cd = src.mean(0), dst.mean(0)
+    rot, rssd = Rotation.align_vectors(dst - cd, src - cs)
+    if rssd > 0.05 * np.sqrt(len(src)):  # the two poses are not the same body: no placement
+        return None
+    r = rot.as_matrix()
+    return r, cd - r @ cs
+
+
+def place_frame(frame: Frame, options: SceneOptions):
+    """Joints and the camera pose of one frame, in display coordinates.
+
+    Args:
+        frame: a decoded frame with a person.
+        options: which coordinates and the default distance.
+    Returns:
+        ``(joints (16, 3), camera_pose)`` where ``camera_pose`` is ``(R, t)`` mapping OpenCV camera
+        coordinates to display coordinates (``p_display = R @ p_cam + t``), or None when the camera
+        cannot be placed (world coordinates without a camera-frame root translation).
+    """
+    joints_cam = np.asarray(frame.joints_3d, dtype=np.float64)
+    root = frame.arrays.get("root_translation")
+    offset = np.asarray(root, dtype=np.float64) if root is not None else np.array([0.0, 0.0, options.default_distance])
+    joints_cam = joints_cam - joints_cam[ROOT] + offset
+    world = frame.arrays.get("joints_world")
+    if options.coords == "world" and world is not None:
+        to_y_up = Z_UP_TO_Y_UP if "z-up" in str(frame.header.get("world_frame", "")).lower() else np.eye(3)
+        joints = np.asarray(world, dtype=np.float64) @ to_y_up.T
+        fit = _fit_rigid(joints_cam, joints) if root is not None else None
+        return joints, fit
+    return joints_cam @ CAMERA_TO_DISPLAY.T, (CAMERA_TO_DISPLAY, np.zeros(3))
+
+
+class SceneState:
+    """The viewer's memory across frames: the trail, and smoothed floor height and look-at point.
+
+    Args:
+        options: placement and smoothing options.
+    """
+
+    def __init__(self, options: SceneOptions = SceneOptions()):
+        self.options = options
+        self.trail_index = JOINT_INDEX[options.trail_joint] if options.trail_joint else None
+        self.trail: collections.deque[tuple[float, np.ndarray]] = collections.deque()
+        self.joints: np.ndarray | None = None
+        self.camera_pose: tuple[np.ndarray, np.ndarray] | None = None
+        if options.coords == "camera":
+            self.camera_pose = (CAMERA_TO_DISPLAY, np.zeros(3))
+        self.camera_matrix: np.ndarray | None = None
+        self.image_size: tuple[int, int] = (640, 480)
+        # Before the first person: the floor about a standing pelvis's height below the default spot.
+        world = options.coords == "world"
+        self.floor_y = 0.0 if world else -_DEFAULT_PELVIS_HEIGHT_M
+        self.look_at = np.array([0.0, _DEFAULT_PELVIS_HEIGHT_M if world else 0.0, -options.default_distance])
+        self._floor_target = self.floor_y
+        self._seen_person = False
+        self._last_t: float | None = None
+
+    def update(self, frame: Frame) -> None:
+        """Take a new frame: a frame with nobody in it hides the skeleton and clears the trail."""
+        self.image_size = frame.image_size
+        self.camera_matrix = camera_intrinsics(frame)
+        if not frame.has_person:
+            self.joints = None
+            self.trail.clear()
+            return
+        joints, camera_pose = place_frame(frame, self.options)
+        if not np.all(np.isfinite(joints)):
+            self.joints = None
+            return
+        self.joints, self.camera_pose = joints, camera_pose
+        t = frame.t_capture
+        if self._last_t is not None and t < self._last_t:  # the publisher restarted: old path is void
+            self.trail.clear()
+        self._last_t = t
+        if self.trail_index is not None:
+            self.trail.append((t, joints[self.trail_index].copy()))
+            while self.trail and self.trail[0][0] < t - self.options.trail_seconds:
+                self.trail.popleft()
+        floor = float(min(joints[j, 1] for j in _FEET)) - _ANKLE_HEIGHT_M
+        if self.options.coords == "world" and frame.arrays.get("joints_world") is not None:
+            floor = 0.0  # a world frame has its floor at height 0
+        self._floor_target = floor
+        if not self._seen_person:  # the first person: no glide from the default spot
+            self._seen_person = True
+            self.settle()
+
+    def step(self, dt: float) -> None:
+        """Advance the low-pass filters by ``dt`` seconds towards the newest pose (no jumps)."""
+        if self.joints is None:
+            return
+        alpha = 1.0 - np.exp(-max(dt, 0.0) / max(self.options.follow_time_constant, 1e-6))
+        self.look_at = self.look_at + alpha * (self.joints[ROOT] - self.look_at)
+        self.floor_y = self.floor_y + alpha * (self._floor_target - self.floor_y)
+
+    def settle(self) -> None:
+        """Jump the filters to their targets (for a single offscreen snapshot)."""
+        if self.joints is not None:
+            self.look_at = self.joints[ROOT].copy()
+            self.floor_y = self._floor_target
+
+    def trail_points(self) -> np.ndarray:
+        """``(N, 3)`` positions of the trailed joint over the last ``trail_seconds``."""
+        return np.array([p for _, p in self.trail]).reshape(-1, 3)
