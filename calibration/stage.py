@@ -26,6 +26,8 @@ from semgcn.skeleton import bone_lengths
 
 SCALE_MODES = ("none", "height", "canonical", "floor")
 WORLD_MODES = ("none", "auto", "board", "foot_contacts")
+# More iterations than OpenCV's default 5: strong webcam distortion at the image corners needs them.
+_UNDISTORT_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-10)
 
 
 @dataclass
@@ -154,7 +156,7 @@ class CalibrationStage:
         ok = np.all(np.isfinite(kp), axis=-1)
         if ok.any():
             pts = cv2.undistortPoints(kp[ok].reshape(-1, 1, 2), self.camera_matrix, self.dist_coeffs,
-                                      P=self.ideal_matrix)
+                                      P=self.ideal_matrix, criteria=_UNDISTORT_CRITERIA)
             out[ok] = pts.reshape(-1, 2)
         return out
 

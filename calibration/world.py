@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from calibration.camera_file import FloorPlane
@@ -170,3 +171,29 @@ class FootContactFloor:
         self._contacts.clear()
         self._ups.clear()
         self._ankle_heights.clear()
+
+
+def floor_from_board(image_points, object_points, camera_matrix, dist_coeffs) -> FloorPlane:
+    """Floor plane (camera frame, metric) from one view of a board lying flat on the floor.
+
+    ``cv2.solvePnP`` gives the board's pose; the board's z axis is the floor normal, oriented toward the
+    camera, and the board's origin lies on the floor.
+
+    Args:
+        image_points: (N, 2) detected corners in pixels.
+        object_points: (N, 3) their board coordinates in metres (z = 0).
+        camera_matrix: (3, 3) intrinsics of the calibrated camera.
+        dist_coeffs: its distortion coefficients.
+    Raises:
+        ValueError: when the pose cannot be solved.
+    """
+    ok, rvec, tvec = cv2.solvePnP(np.asarray(object_points, np.float64), np.asarray(image_points, np.float64),
+                                  np.asarray(camera_matrix, np.float64), np.asarray(dist_coeffs, np.float64))
+    if not ok:
+        raise ValueError("could not solve the board's pose (solvePnP failed)")
+    R, _ = cv2.Rodrigues(rvec)
+    normal, t = R[:, 2], tvec.ravel()
+    offset = float(-normal @ t)
+    if offset < 0:
+        normal, offset = -normal, -offset
+    return FloorPlane(normal, offset, "board")
