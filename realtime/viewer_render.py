@@ -133,6 +133,7 @@ class SceneGeometries:
         self.hud = o3d.geometry.TriangleMesh()
         self._shown: set[str] = set()
         option = vis.get_render_option()
+        _soften_lights(option)
         option.background_color = np.asarray(BACKGROUND_COLOUR)
         option.mesh_show_back_face = True  # the HUD text is seen from behind once mirrored to y-down
         option.line_width = 2.0
@@ -185,6 +186,27 @@ class SceneGeometries:
             self.hud.triangles = o3d.utility.Vector3iVector(triangles)
             self.hud.paint_uniform_color(HUD_COLOUR)
         self._show("hud", len(vertices) > 0)
+
+
+def _soften_lights(option) -> None:
+    """Tone down the legacy renderer's lights, which saturate colours and put a white specular streak
+    along every cylinder (two lights at the eye, 0.66 diffuse each). Only settable through its JSON."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/render_option.json"
+        option.save_to_json(path)
+        with open(path) as handle:
+            settings = json.load(handle)
+        settings["light_ambient_color"] = [0.25, 0.25, 0.25]
+        for i in range(4):
+            settings[f"light{i}_diffuse_power"] = 0.4
+            settings[f"light{i}_specular_power"] = 0.04
+            settings[f"light{i}_specular_shininess"] = 40.0
+        with open(path, "w") as handle:
+            json.dump(settings, handle)
+        option.load_from_json(path)
 
 
 def _text_mesh(text: str):

@@ -1,0 +1,376 @@
+"""The Open3D viewer: geometry and placement, offscreen pixels, the receiving loop on real sockets,
+the headless live window, and the snapshot CLI (stream, recorded session, bad input).
+
+Rendering uses Open3D's legacy Visualizer, which falls back to EGL (Mesa) offscreen when there is no
+display, so these tests need Debian's libegl1, libgl1, libgl1-mesa-dri (and libusb-1.0-0 for Open3D).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import zmq
+
+from realtime.viewer_geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, JOINT_COLOUR, SIDE_COLOURS, TRAIL_COLOUR,
+                                      SkeletonStyle, frustum_lines, skeleton_mesh_arrays)
+from realtime.viewer_receiver import StreamReceiver, StreamStats
+from realtime.viewer_render import look_at_view, render_frame_to_image
+from realtime.viewer_scene import SceneOptions, SceneState, camera_intrinsics, place_frame
+from realtime.wire import Frame, encode
+from semgcn.codec import default_intrinsics
+from semgcn.skeleton import BONES, JOINT_INDEX as J, bone_side
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def t_pose() -> np.ndarray:
+    """A standing T-pose facing the camera: camera frame (x right, y down), pelvis at the origin."""
+    p = np.zeros((16, 3))
+    p[J["right_hip"]], p[J["left_hip"]] = (-0.13, 0.0, 0.0), (0.13, 0.0, 0.0)
+    p[J["right_knee"]], p[J["left_knee"]] = (-0.15, 0.45, 0.0), (0.15, 0.45, 0.0)
+    p[J["right_ankle"]], p[J["left_ankle"]] = (-0.16, 0.88, 0.04), (0.16, 0.88, 0.04)
+    p[J["spine"]], p[J["thorax"]], p[J["head"]] = (0.0, -0.24, 0.0), (0.0, -0.50, 0.0), (0.0, -0.72, -0.02)
+    p[J["right_shoulder"]], p[J["left_shoulder"]] = (-0.19, -0.47, 0.0), (0.19, -0.47, 0.0)
+    p[J["right_elbow"]], p[J["left_elbow"]] = (-0.46, -0.47, 0.0), (0.46, -0.47, 0.0)
+    p[J["right_wrist"]], p[J["left_wrist"]] = (-0.72, -0.47, 0.0), (0.72, -0.47, 0.0)
+    return p.astype(np.float32)
+
+
+def make_frame(index=0, joints=None, **arrays) -> Frame:
+    return Frame(frame_index=index, t_capture=time.time(), image_size=(640, 480), source="test",
+                 joints_3d=joints, arrays=arrays)
+
+
+def classify(rgb) -> str:
+    """Which palette entry a pixel shows: by brightness (background) and hue (bone sides, joints)."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    if c.max() < 0.25:
+        return "background"
+    palette = dict(SIDE_COLOURS, joint=JOINT_COLOUR, frustum=FRUSTUM_COLOUR, trail=TRAIL_COLOUR)
+    norm = c / c.max()
+    return min(palette, key=lambda k: np.linalg.norm(norm - np.asarray(palette[k]) / max(palette[k])))
+
+
+# ---------------------------------------------------------------- geometry and placement (no rendering)
+
+def test_skeleton_mesh_puts_each_bone_cylinder_on_its_segment():
+    joints = t_pose().astype(np.float64) * [1, -1, -1]
+    style = SkeletonStyle()
+    vertices, triangles, colours = skeleton_mesh_arrays(joints, style)
+    assert triangles.max() < len(vertices) and len(colours) == len(vertices)
+    from realtime.viewer_geometry import _templates
+    n_cv = len(_templates(style.cylinder_resolution, style.sphere_resolution)[0])
+    for k, (child, parent) in enumerate(BONES):
+        a, b = joints[parent], joints[child]
+        v = vertices[k * n_cv:(k + 1) * n_cv]
+        seg = b - a
+        s = np.clip((v - a) @ seg / (seg @ seg), 0, 1)
+        dist = np.linalg.norm(v - (a + s[:, None] * seg), axis=1)
+        on_wall = np.isclose(dist, style.bone_radius, atol=1e-6)
+        on_cap_centre = np.isclose(dist, 0, atol=1e-6) & (np.isclose(s, 0) | np.isclose(s, 1))
+        assert np.all(on_wall | on_cap_centre), f"bone {k} is off its segment"
+        assert np.isclose(s.min(), 0, atol=1e-6) and np.isclose(s.max(), 1, atol=1e-6)
+        assert np.allclose(colours[k * n_cv], SIDE_COLOURS[bone_side(child)])
+    # A second pose keeps the topology (the live mesh only rewrites its vertices).
+    _, triangles2, _ = skeleton_mesh_arrays(joints * 1.3, style)
+    assert np.array_equal(triangles, triangles2)
+
+
+def test_placement_flips_to_y_up_and_uses_root_translation():
+    frame = make_frame(joints=t_pose())
+    joints, (r, t) = place_frame(frame, SceneOptions(default_distance=2.5))
+    assert np.allclose(joints[J["pelvis"]], [0, 0, -2.5])          # in front of the camera, which looks down -z
+    assert joints[J["head"]][1] > joints[J["pelvis"]][1] > joints[J["left_ankle"]][1]  # y up
+    assert joints[J["left_wrist"]][0] > 0                           # x stays right: no mirror
+    assert np.isclose(np.linalg.det(r), 1.0)
+    moved = make_frame(joints=t_pose(), root_translation=np.array([0.5, 0.2, 4.0], np.float32))
+    joints, _ = place_frame(moved, SceneOptions())
+    assert np.allclose(joints[J["pelvis"]], [0.5, -0.2, -4.0])
+
+
+def test_world_coordinates_place_the_camera_by_the_rigid_fit():
+    from scipy.spatial.transform import Rotation
+
+    root = np.array([0.3, -0.1, 3.5])
+    cam = t_pose().astype(np.float64) + root
+    r_true = Rotation.from_euler("xyz", [100, 20, -30], degrees=True).as_matrix()  # camera -> z-up world
+    t_true = np.array([1.0, -2.0, 1.4])
+    world_z_up = cam @ r_true.T + t_true
+    frame = make_frame(joints=t_pose(), root_translation=root.astype(np.float32),
+                       joints_world=world_z_up.astype(np.float32))
+    frame.header["world_frame"] = "floor, z-up"
+    joints, (r, t) = place_frame(frame, SceneOptions(coords="world"))
+    to_y_up = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]])
+    assert np.allclose(joints, world_z_up @ to_y_up.T, atol=1e-5)
+    assert np.allclose(cam @ r.T + t, joints, atol=1e-4)  # the fitted camera pose maps camera -> display
+    # Without joints_world the world view falls back to the camera frame.
+    joints, _ = place_frame(make_frame(joints=t_pose()), SceneOptions(coords="world"))
+    assert np.allclose(joints[J["pelvis"]], [0, 0, -3.0])
+
+
+def test_intrinsics_come_from_the_header_else_the_lifters_default():
+    frame = make_frame(joints=t_pose())
+    focal, centre = default_intrinsics((640, 480))
+    k = camera_intrinsics(frame)
+    assert np.isclose(k[0, 0], focal) and np.allclose(k[:2, 2], centre)
+    frame.header["camera_matrix"] = [[500, 0, 300], [0, 510, 250], [0, 0, 1]]
+    assert np.allclose(camera_intrinsics(frame), frame.header["camera_matrix"])
+    frame.header = {"calibration": {"camera_matrix": "garbage"}, "intrinsics": {"fx": 400, "fy": 410, "cx": 1, "cy": 2}}
+    assert np.allclose(camera_intrinsics(frame), [[400, 0, 1], [0, 410, 2], [0, 0, 1]])
+    points, _ = frustum_lines(k, (640, 480), depth=1.0)
+    # The frustum's corner rays project back onto the image corners.
+    uv = points[1:] @ k.T
+    assert np.allclose(uv[:, :2] / uv[:, 2:], [[0, 0], [640, 0], [640, 480], [0, 480]])
+
+
+def test_scene_state_trail_hide_and_smooth_follow():
+    state = SceneState(SceneOptions(trail_joint="right_wrist", trail_seconds=1.0, follow_time_constant=0.5))
+    t0 = 1000.0
+    for i in range(40):  # 40 frames at 20 fps: the trail keeps the last second only
+        f = make_frame(i, t_pose())
+        f.t_capture = t0 + i / 20
+        state.update(f)
+    assert 20 <= len(state.trail_points()) <= 21
+    far = make_frame(41, t_pose(), root_translation=np.array([2.0, 0.0, 3.0], np.float32))
+    far.t_capture = t0 + 2.05
+    state.update(far)
+    before = state.look_at.copy()
+    state.step(0.1)  # a jump of 2 m is followed gradually, not at once
+    moved = np.linalg.norm(state.look_at - before)
+    assert 0.2 < moved < 0.5
+    state.update(make_frame(42, None))
+    assert state.joints is None and len(state.trail_points()) == 0
+
+
+# ---------------------------------------------------------------- offscreen pixels
+
+def test_render_shows_bone_colours_where_the_bones_project_and_background_elsewhere():
+    frame = make_frame(joints=t_pose())
+    width, height = 480, 360
+    pelvis = np.array([0.0, 0.0, -3.0])
+    view = look_at_view(pelvis + [0.8, 0.3, 3.2], pelvis + [0, 0.1, 0], width, height, fov_deg=45)
+    image = render_frame_to_image(frame, width, height, camera_view=view, show_grid=False, show_frustum=False)
+    assert image.shape == (height, width, 3) and image.dtype == np.uint8
+
+    joints, _ = place_frame(frame, SceneOptions())
+    for k, (child, parent) in enumerate(BONES):
+        u, v = np.round(view.project((joints[[child]] + joints[[parent]]) / 2)[0]).astype(int)
+        assert 0 <= u < width and 0 <= v < height
+        seen = classify(image[v, u])
+        assert seen == bone_side(child), f"bone {k} ({child}-{parent}) at ({u},{v}) shows {seen} {image[v, u]}"
+    for j, (u, v) in enumerate(np.round(view.project(joints)).astype(int)):
+        assert classify(image[v, u]) == "joint", f"joint {j} at ({u},{v}) shows {image[v, u]}"
+
+    background = np.round(np.asarray(BACKGROUND_COLOUR) * 255)
+    for v, u in [(0, 0), (0, width - 1), (height - 1, 0), (height - 1, width - 1)]:
+        assert np.abs(image[v, u] - background).max() <= 2
+    # Away from every projected bone (30 px or more), only background is drawn.
+    samples = view.project(np.concatenate([joints[p] + np.linspace(0, 1, 20)[:, None] * (joints[c] - joints[p])
+                                           for c, p in BONES]))
+    vv, uu = np.mgrid[0:height:7, 0:width:7]
+    far = np.min(np.hypot(uu[..., None] - samples[:, 0], vv[..., None] - samples[:, 1]), axis=-1) > 30
+    assert far.sum() > 1000
+    assert np.abs(image[vv[far], uu[far]].astype(int) - background).max() <= 2
+
+
+def test_render_with_grid_frustum_and_hud_still_shows_the_skeleton():
+    image = render_frame_to_image(make_frame(joints=t_pose()), 320, 240, hud_text="frame 0\nlegend")
+    labels = [classify(p) for p in image[::3, ::3].reshape(-1, 3)]
+    for side in ("left", "right", "centre", "joint"):
+        assert labels.count(side) > 5, side
+    # The HUD text is bright at the top-left, where nothing else is drawn.
+    assert image[:40, :120].max() > 200
+
+
+# ---------------------------------------------------------------- receiving on real sockets
+
+def _bind_pub(ctx, address=None):
+    pub = ctx.socket(zmq.PUB)
+    pub.setsockopt(zmq.LINGER, 0)
+    if address is None:
+        port = pub.bind_to_random_port("tcp://127.0.0.1")
+        address = f"tcp://127.0.0.1:{port}"
+    else:
+        pub.bind(address)
+    return pub, address
+
+
+def _receive_until(receiver, pub, message, deadline_s=5.0):
+    """Send ``message`` until the receiver decodes a frame (PUB/SUB drops until the link is up)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        pub.send_multipart(message)
+        frame = receiver.poll(timeout_s=0.05)
+        if frame is not None:
+            return frame
+    raise AssertionError("no frame received within the deadline")
+
+
+def test_receiver_skips_malformed_messages_and_survives_a_publisher_restart():
+    ctx = zmq.Context()
+    pub, address = _bind_pub(ctx)
+    logged: list[str] = []
+    receiver = StreamReceiver(address, log=logged.append)
+    try:
+        assert _receive_until(receiver, pub, encode(make_frame(1, t_pose()))).frame_index == 1
+        bad_header = [b"pose", b"{not json", b""]
+        good = encode(make_frame(2, t_pose()))
+        wrong_shape = encode(make_frame(3, t_pose()))
+        wrong_shape[2] = wrong_shape[2][:10]
+        for message in (bad_header, bad_header, wrong_shape, good):
+            pub.send_multipart(message)
+        time.sleep(0.3)
+        frames = receiver.poll_all(timeout_s=1.0)
+        assert [f.frame_index for f in frames] == [2]
+        assert receiver.malformed == 3
+        assert len(logged) == 2 and "not UTF-8 JSON" in logged[0]  # each distinct reason once
+
+        pub.close()  # the publisher goes away ...
+        stats = StreamStats(stale_after_s=1.0)
+        stats.add(frames[-1], now=100.0)
+        assert "waiting for stream" in stats.status_text(address, now=101.5)
+        assert receiver.poll(timeout_s=0.2) is None
+        pub, _ = _bind_pub(ctx, address)  # ... and comes back on the same address
+        frame = _receive_until(receiver, pub, encode(make_frame(100, t_pose())))
+        assert frame.frame_index == 100 and frame.has_person
+    finally:
+        receiver.close()
+        pub.close()
+        ctx.term()
+
+
+def test_receiver_hands_over_only_the_newest_of_queued_frames():
+    ctx = zmq.Context()
+    pub, address = _bind_pub(ctx)
+    receiver = StreamReceiver(address)
+    try:
+        _receive_until(receiver, pub, encode(make_frame(0, t_pose())))
+        for i in range(1, 6):
+            pub.send_multipart(encode(make_frame(i, t_pose())))
+        time.sleep(0.3)
+        skipped = receiver.skipped
+        assert receiver.poll(timeout_s=1.0).frame_index == 5
+        assert receiver.skipped - skipped == 4
+    finally:
+        receiver.close()
+        pub.close()
+        ctx.term()
+
+
+# ---------------------------------------------------------------- live window (EGL, no display) and CLI
+
+class _Publisher(threading.Thread):
+    """Publishes the T-pose at ~30 fps on a random loopback port until stopped."""
+
+    def __init__(self, person=True):
+        super().__init__(daemon=True)
+        self.ctx = zmq.Context()
+        self.pub, self.address = _bind_pub(self.ctx)
+        self.person, self.stop = person, threading.Event()
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            self.pub.send_multipart(encode(make_frame(i, t_pose() if self.person else None)))
+            i += 1
+            time.sleep(1 / 30)
+        self.pub.close()
+        self.ctx.term()
+
+
+def test_live_window_draws_the_stream_shows_status_and_hides_nobody():
+    from realtime.viewer_window import LiveViewer, WindowOptions
+
+    publisher = _Publisher()
+    publisher.start()
+    viewer = LiveViewer(WindowOptions(connect=publisher.address, width=320, height=240))
+    try:
+        viewer.open()
+        end = time.monotonic() + 10
+        while viewer.frames_drawn < 5 and time.monotonic() < end:
+            assert viewer.step()
+        assert viewer.frames_drawn >= 5
+        assert "fps" in viewer.status_text() and "waiting" not in viewer.status_text()
+        labels = [classify(p) for p in (viewer.capture()[::2, ::2] * 255).reshape(-1, 3)]
+        assert labels.count("left") > 5 and labels.count("right") > 5
+
+        publisher.person = False  # nobody in view: the skeleton is hidden
+        drawn = viewer.frames_drawn
+        while viewer.frames_drawn < drawn + 3 and time.monotonic() < end:
+            viewer.step()
+        assert viewer.state.joints is None and "nobody in view" in viewer.status_text()
+        labels = [classify(p) for p in (viewer.capture()[::2, ::2] * 255).reshape(-1, 3)]
+        assert labels.count("left") == 0 and labels.count("right") == 0
+
+        publisher.stop.set()  # the stream stops: after a second the view says it is waiting
+        publisher.join()
+        stop_at = time.monotonic()
+        while time.monotonic() - stop_at < 1.3:
+            viewer.step()
+        assert "waiting for stream" in viewer.status_text()
+    finally:
+        publisher.stop.set()
+        viewer.close()
+
+
+def test_cli_snapshot_from_a_live_stream(tmp_path):
+    publisher = _Publisher()
+    publisher.start()
+    out = tmp_path / "snap.png"
+    try:
+        result = subprocess.run([sys.executable, "-m", "realtime.viewer", "--connect", publisher.address,
+                                 "--snapshot", str(out), "--timeout", "20", "--width", "320", "--height", "240",
+                                 "--trail", "right_wrist", "--snapshot-delay", "0.3"],
+                                cwd=REPO, capture_output=True, text=True, timeout=120)
+    finally:
+        publisher.stop.set()
+    assert result.returncode == 0, result.stderr
+    import cv2
+
+    image = cv2.imread(str(out))[..., ::-1]
+    assert image.shape == (240, 320, 3)
+    labels = [classify(p) for p in image[::2, ::2].reshape(-1, 3)]
+    assert labels.count("left") > 5 and labels.count("right") > 5 and labels.count("centre") > 5
+
+
+def test_cli_snapshot_without_a_publisher_says_so(tmp_path, capsys):
+    from realtime.viewer import EXIT_NO_FRAME, main
+
+    with zmq.Context() as ctx:
+        _, address = _bind_pub(ctx)  # a port nobody publishes on once this socket closes
+    code = main(["--connect", address, "--snapshot", str(tmp_path / "x.png"), "--timeout", "0.3"])
+    assert code == EXIT_NO_FRAME
+    assert "no frame from" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_snapshot_from_a_recorded_session(tmp_path, capsys):
+    recorder_module = pytest.importorskip("realtime.recorder", reason="realtime.recorder (issue 5) not in this tree")
+    from realtime.viewer import main
+
+    path = tmp_path / "s.mcap"
+    with recorder_module.Recorder(path, metadata={"source": "test"}) as recorder:
+        recorder.write(encode(make_frame(0, None)))
+        for i in range(1, 30):
+            frame = make_frame(i, t_pose())
+            frame.t_capture = 1000.0 + i / 30
+            recorder.write(encode(frame))
+    out = tmp_path / "s.png"
+    assert main(["--session", str(path), "--snapshot", str(out), "--width", "320", "--height", "240",
+                 "--trail", "left_wrist"]) == 0
+    assert "frame 1" in capsys.readouterr().out  # the first frame with a person
+    import cv2
+
+    labels = [classify(p) for p in cv2.imread(str(out))[::2, ::2, ::-1].reshape(-1, 3)]
+    assert labels.count("left") > 5 and labels.count("right") > 5
+    assert main(["--session", str(path), "--snapshot", str(out), "--frame", "99"]) == 1
+    assert "outside" in capsys.readouterr().err
+    broken = tmp_path / "broken.mcap"
+    broken.write_bytes(b"this is not a session")
+    assert main(["--session", str(broken), "--snapshot", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read session" in err and len(err.strip().splitlines()) == 1
