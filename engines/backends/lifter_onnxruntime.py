@@ -1,0 +1,60 @@
+"""Lifter backend on ONNX Runtime (CPU by default; CUDA when asked and available)."""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+INPUT_NAME = "keypoints"
+OUTPUT_NAME = "joints_3d"
+
+
+class OnnxRuntimeLifterBackend:
+    """Runs the lifter's ONNX graph with ``onnxruntime.InferenceSession``.
+
+    Args:
+        model_path: the ``.onnx`` file (input ``keypoints`` (B,16,2), output ``joints_3d`` (B,16,3)).
+        providers: ONNX Runtime execution providers in order of preference, e.g.
+            ``["CUDAExecutionProvider", "CPUExecutionProvider"]``; None for the CPU.
+        threads: intra-op threads (None: ONNX Runtime's default, all cores).
+    """
+
+    name = "onnxruntime"
+
+    def __init__(self, model_path, providers=None, threads: int | None = None):
+        import onnxruntime as ort
+
+        self.model_path = Path(model_path)
+        requested = list(providers or ["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = int(threads)
+        options.log_severity_level = 3  # our own warning below says what matters
+        available = ort.get_available_providers()
+        usable = [p for p in requested if (p[0] if isinstance(p, tuple) else p) in available]
+        self.session = ort.InferenceSession(str(self.model_path), sess_options=options,
+                                            providers=usable or ["CPUExecutionProvider"])
+        self.providers = self.session.get_providers()
+        missing = [p for p in requested if (p[0] if isinstance(p, tuple) else p) not in self.providers]
+        if missing:
+            msg = (f"ONNX Runtime could not use {missing} (available here: {available}); the lifter runs on "
+                   f"{self.providers}. For CUDA install onnxruntime-gpu with a matching CUDA / cuDNN.")
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
+            log.warning(msg)
+        names_in = [i.name for i in self.session.get_inputs()]
+        names_out = [o.name for o in self.session.get_outputs()]
+        if names_in != [INPUT_NAME] or OUTPUT_NAME not in names_out:
+            raise ValueError(f"{self.model_path} is not a lifter model: inputs {names_in}, outputs {names_out} "
+                             f"(expected '{INPUT_NAME}' -> '{OUTPUT_NAME}')")
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """``(B, 16, 2)`` float32 normalised keypoints -> ``(B, 16, 3)`` float32 metres."""
+        return self.session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})[0]
+
+    def describe(self) -> dict:
+        return {"providers": list(self.providers), "metadata": self.metadata}
