@@ -1,0 +1,101 @@
+"""Ready-to-train data: mocap folders -> a per-epoch sample generator and fixed validation sets.
+
+Used by ``tools.train``, ``tools.evaluate`` and ``tools.ablation`` so that all three see exactly the
+same people, cameras and seeds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from semgcn.datasets.augment import NO_AUGMENT, AugmentOptions
+from semgcn.datasets.builder import LiftingSamples, make_samples, validation_sets
+from semgcn.datasets.cameras import CameraOptions
+from semgcn.datasets.mocap import (DEFAULT_VAL_PEOPLE, MocapOptions, PoseSet, find_clips,
+                                   load_poses_cached, split_by_person)
+
+#: ``../shared/mocap`` beside the checkout: the default training data.
+DEFAULT_MOCAP = Path(__file__).resolve().parents[3] / "shared" / "mocap"
+DEFAULT_CACHE = Path(__file__).resolve().parents[2] / "runs" / "cache"
+VAL_SEED = 12345
+
+
+@dataclass
+class DataOptions:
+    """Where the mocap is and how it is turned into samples.
+
+    Attributes:
+        mocap: BVH folders or files.
+        val_people: person ids held out (see ``semgcn.datasets.mocap.person_id``).
+        target_fps: poses per second kept (general motion).
+        target_fps_idle: poses per second kept from ReActIdle's idle standing.
+        cache_dir: npz cache of the parsed mocap (None: no cache).
+        augment: training augmentations (``NO_AUGMENT`` to switch them off).
+        cameras: virtual camera ranges.
+        max_train_poses: keep at most this many training poses (evenly spaced; for smoke tests).
+        max_val_poses: the same for validation.
+    """
+
+    mocap: list[Path] = field(default_factory=lambda: [DEFAULT_MOCAP])
+    val_people: tuple[str, ...] = DEFAULT_VAL_PEOPLE
+    target_fps: float = 20.0
+    target_fps_idle: float = 4.0
+    cache_dir: Path | None = DEFAULT_CACHE
+    augment: AugmentOptions = field(default_factory=AugmentOptions)
+    cameras: CameraOptions = field(default_factory=CameraOptions)
+    max_train_poses: int | None = None
+    max_val_poses: int | None = None
+
+
+@dataclass
+class MocapData:
+    """Training poses, held-out validation samples and a description for checkpoints / model cards."""
+
+    train: PoseSet
+    val: dict[str, LiftingSamples]
+    description: dict
+
+
+def _thin(poses: PoseSet, limit: int | None) -> PoseSet:
+    if limit is None or len(poses) <= limit:
+        return poses
+    keep = np.zeros(len(poses), dtype=bool)
+    keep[np.linspace(0, len(poses) - 1, limit).astype(int)] = True
+    return poses.select(keep)
+
+
+def prepare_mocap(opt: DataOptions, progress: bool = True) -> MocapData:
+    """Read, split (by person) and describe the mocap; draw the fixed validation views."""
+    clips = find_clips([Path(p) for p in opt.mocap])
+    poses = load_poses_cached(clips, MocapOptions(opt.target_fps, opt.target_fps_idle, opt.val_people),
+                              opt.cache_dir, progress)
+    split = split_by_person(poses, opt.val_people)
+    train, val = _thin(split.train, opt.max_train_poses), _thin(split.val, opt.max_val_poses)
+    description = {
+        "mocap": [str(p) for p in opt.mocap], "clips": len(clips),
+        "train_poses": len(train), "val_poses": len(val),
+        "train_people": sorted(set(train.person.tolist())), "val_people": split.val_people,
+        "target_fps": opt.target_fps, "target_fps_idle": opt.target_fps_idle,
+        "cameras": vars(opt.cameras), "augment": vars(opt.augment), "val_seed": VAL_SEED,
+        "normalisation": "semgcn.codec.normalize_2d with the virtual camera's focal and centre",
+    }
+    return MocapData(train, validation_sets(val, VAL_SEED, opt.cameras), description)
+
+
+def epoch_generator(train: PoseSet, seed: int, opt: DataOptions) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+    """``epoch -> (inputs, targets)``: fresh cameras and augmentations every epoch, seeded."""
+    def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        samples = make_samples(train, seed * 100003 + epoch, opt.cameras, opt.augment)
+        return samples.inputs(), samples.joints_3d
+    return draw
+
+
+def as_arrays(sets: dict[str, LiftingSamples]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Validation samples -> ``name -> (inputs, targets)`` for the training loop."""
+    return {k: (v.inputs(), v.joints_3d) for k, v in sets.items()}
+
+
+__all__ = ["DataOptions", "MocapData", "prepare_mocap", "epoch_generator", "as_arrays", "NO_AUGMENT"]

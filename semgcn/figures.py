@@ -1,0 +1,81 @@
+"""Figures of a training run: the curves of Fig. 4 and the learned SemGConv weights of Fig. 7 / 8.
+
+Matplotlib with the non-interactive Agg backend (no display needed).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from semgcn.models import semgconv_layers  # noqa: E402
+from semgcn.skeleton import JOINT_NAMES  # noqa: E402
+
+
+def plot_curves(histories: dict[str, list[dict]], path: str | Path, val_key: str = "exact",
+                title: str = "") -> Path:
+    """Training loss (left) and validation P1 (right) per epoch for one or more runs (Fig. 4).
+
+    Args:
+        histories: run label -> history (``semgcn.train_loop`` records).
+        path: PNG file to write.
+        val_key: the validation set plotted on the right.
+        title: figure title.
+    """
+    fig, (ax_loss, ax_err) = plt.subplots(1, 2, figsize=(11, 4))
+    for label, hist in histories.items():
+        epochs = [h["epoch"] for h in hist]
+        ax_loss.plot(epochs, [h["train_loss"] for h in hist], label=label)
+        ax_err.plot(epochs, [h["val"][val_key]["mpjpe_mm"] for h in hist], label=label)
+    ax_loss.set(xlabel="epoch", ylabel="training loss (Eq. 7, m²)", yscale="log", title="training loss")
+    ax_err.set(xlabel="epoch", ylabel="MPJPE (mm)", title=f"held-out error ({val_key} 2D)")
+    for ax in (ax_loss, ax_err):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_semgconv_weights(model: torch.nn.Module, path: str | Path, title: str = "") -> Path | None:
+    """One heat map per SemGConv layer of ``softmax(M ⊙ A)`` (row i: what node i takes from each
+    neighbour j), like Fig. 7 / 8 of the paper. Channel-wise layers (Eq. 3) show the channel mean.
+
+    Returns:
+        the PNG path, or None when the model has no SemGConv layer.
+    """
+    layers = semgconv_layers(model)
+    if not layers:
+        return None
+    cols = min(4, len(layers))
+    rows = int(np.ceil(len(layers) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 3.3 * rows + 0.6), squeeze=False)
+    short = [n.replace("right_", "R").replace("left_", "L")[:8] for n in JOINT_NAMES]
+    with torch.no_grad():
+        for ax, (name, layer) in zip(axes.flat, layers):
+            w = layer.adjacency_weights().cpu().numpy()
+            if w.ndim == 3:
+                w = w.mean(axis=0)
+            im = ax.imshow(np.ma.masked_equal(w, 0.0), vmin=0.0, vmax=1.0, cmap="viridis")
+            ax.set_title(name, fontsize=7)
+            ax.set_xticks(range(len(short)), short, rotation=90, fontsize=5)
+            ax.set_yticks(range(len(short)), short, fontsize=5)
+    for ax in list(axes.flat)[len(layers):]:
+        ax.axis("off")
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label="softmax(M ⊙ A)")
+    fig.suptitle(title or "learned SemGConv edge weights (row: receiving joint)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
