@@ -1,0 +1,170 @@
+"""The BlazePose pipeline on two model runners: detect -> rotated ROI -> crop -> landmarks -> track.
+
+MediaPipe's PoseLandmarkCpu graph, on our ONNX/TensorRT engines:
+1. No tracked ROI: the detector sees the whole image letterboxed to 224x224 (RGB in [-1, 1],
+   zero border); its best detection (after weighted NMS) gives a rotated square ROI from keypoints
+   0 (mid-hip) and 1 (scale/rotation point).
+2. The landmark model sees that ROI warped to 256x256 (RGB in [0, 1], replicated border).
+3. If its pose-presence score is not above ``min_presence``, the pose is lost: no result for this
+   frame, and the next frame runs the detector again.
+4. Otherwise the landmarks are mapped back to the image, smoothed (video mode), and the smoothed
+   auxiliary landmarks give the next frame's ROI, so the detector does not run while tracking.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from engines.blazepose import landmarks as lmk
+from engines.blazepose.anchors import generate_anchors
+from engines.blazepose.decode import Detections, decode_detections, remove_letterbox, weighted_nms
+from engines.blazepose.roi import Roi, crop, letterbox_roi, roi_from_alignment
+from engines.blazepose.tracking import PoseSmoother
+
+#: A model runner: NHWC float32 input -> outputs by name.
+ModelRunner = Callable[[np.ndarray], dict]
+
+DETECTOR_INPUT = (224, 224)
+DET_OUT_BOXES, DET_OUT_SCORES = "Identity", "Identity_1"
+
+
+@dataclass
+class PipelineOptions:
+    """Options of :class:`BlazePosePipeline`.
+
+    Attributes:
+        min_detection_confidence: detector score threshold (MediaPipe's min_detection_confidence).
+        min_presence: pose-presence threshold below which the pose is lost (min_tracking_confidence).
+        smoothing: smooth landmarks across frames in video mode.
+    """
+
+    min_detection_confidence: float = 0.5
+    min_presence: float = 0.5
+    smoothing: bool = True
+
+
+@dataclass
+class PoseEstimate:
+    """One person's pose in one image.
+
+    Attributes:
+        landmarks: (33, 5) float32 x px, y px, z px, visibility, presence.
+        world_landmarks: (33, 3) float32 metres, hip-centred.
+        roi: the ROI the landmark model saw.
+        presence: the landmark model's pose-presence score.
+        detected: True if the detector ran for this frame, False if the ROI came from tracking.
+    """
+
+    landmarks: np.ndarray
+    world_landmarks: np.ndarray
+    roi: Roi
+    presence: float
+    detected: bool
+
+
+class BlazePosePipeline:
+    """BlazePose on two model runners.
+
+    Args:
+        detector: runner of pose_detection (input (1, 224, 224, 3)).
+        landmark_model: runner of pose_landmark_full (input (1, 256, 256, 3)).
+        options: thresholds and smoothing.
+    """
+
+    def __init__(self, detector: ModelRunner, landmark_model: ModelRunner,
+                 options: PipelineOptions | None = None):
+        self.detector, self.landmark_model = detector, landmark_model
+        self.options = options or PipelineOptions()
+        self.anchors = generate_anchors()
+        self.smoother = PoseSmoother(self.options.smoothing)
+        self._next_roi: Roi | None = None
+
+    def reset(self) -> None:
+        """Forget the tracked person (call between unrelated videos)."""
+        self._next_roi = None
+        self.smoother.reset()
+
+    def detect(self, image: np.ndarray, bgr: bool = True) -> Detections:
+        """Run the person detector on a whole image.
+
+        Args:
+            image: (H, W, 3) uint8.
+            bgr: the image is BGR (OpenCV order) rather than RGB.
+
+        Returns:
+            Detections after weighted NMS, best first, normalised to the image.
+        """
+        h, w = image.shape[:2]
+        roi, padding = letterbox_roi(w, h, DETECTOR_INPUT)
+        tensor = crop(image, roi, DETECTOR_INPUT, border_zero=True)
+        if bgr:
+            tensor = tensor[..., ::-1]
+        x = (tensor.astype(np.float32) * (2.0 / 255.0) - 1.0)[None]
+        out = self.detector(np.ascontiguousarray(x))
+        raw = decode_detections(out[DET_OUT_BOXES][0], out[DET_OUT_SCORES][0], self.anchors,
+                                self.options.min_detection_confidence)
+        return remove_letterbox(weighted_nms(raw), padding)
+
+    def run_landmarks(self, image: np.ndarray, roi: Roi, bgr: bool = True):
+        """Run the landmark model on one ROI.
+
+        Args:
+            image: (H, W, 3) uint8.
+            roi: the region to crop.
+            bgr: the image is BGR rather than RGB.
+
+        Returns:
+            (presence score, (39, 5) landmarks in image pixels, (33, 3) world landmarks).
+        """
+        tensor = crop(image, roi, lmk.INPUT_SIZE, border_zero=False)
+        if bgr:
+            tensor = tensor[..., ::-1]
+        x = (tensor.astype(np.float32) * (1.0 / 255.0))[None]
+        out = self.landmark_model(np.ascontiguousarray(x))
+        presence = float(np.asarray(out[lmk.OUT_PRESENCE]).reshape(-1)[0])
+        norm = lmk.decode_landmarks(out[lmk.OUT_LANDMARKS][0], out[lmk.OUT_HEATMAP][0])
+        return (presence, lmk.project_to_image(norm, roi),
+                lmk.decode_world_landmarks(out[lmk.OUT_WORLD][0], roi))
+
+    def process(self, image: np.ndarray, timestamp: float, tracking: bool = True,
+                bgr: bool = True) -> PoseEstimate | None:
+        """Estimate the pose of the (first detected) person in ``image``.
+
+        Args:
+            image: (H, W, 3) uint8.
+            timestamp: seconds (drives the smoothing filters; increasing in video mode).
+            tracking: video mode: reuse the previous frame's ROI and smooth. False: every image is
+                independent (the detector always runs, nothing is smoothed, no state is kept).
+            bgr: the image is BGR rather than RGB.
+
+        Returns:
+            The pose, or None when nobody is found (or the tracked pose was lost in this frame).
+        """
+        roi = self._next_roi if tracking else None
+        detected = roi is None
+        if roi is None:
+            detections = self.detect(image, bgr)
+            if len(detections) == 0:
+                return self._lost(tracking)
+            h, w = image.shape[:2]
+            kp = detections.keypoints[0] * np.array([w, h], np.float32)
+            roi = roi_from_alignment(kp[0], kp[1])
+            if not roi.width > 1e-3:  # a degenerate detection (both keypoints together)
+                return self._lost(tracking)
+        presence, all_landmarks, world = self.run_landmarks(image, roi, bgr)
+        if not presence > self.options.min_presence or not np.isfinite(all_landmarks).all():
+            return self._lost(tracking)
+        landmarks = all_landmarks[:lmk.NUM_LANDMARKS]
+        aux = all_landmarks[[lmk.AUX_CENTRE, lmk.AUX_SCALE]]
+        if tracking:
+            landmarks, aux, world = self.smoother(landmarks, aux, world, timestamp)
+            self._next_roi = roi_from_alignment(aux[0, :2], aux[1, :2])
+        return PoseEstimate(landmarks.astype(np.float32), world.astype(np.float32), roi,
+                            presence, detected)
+
+    def _lost(self, tracking: bool) -> None:
+        if tracking:
+            self.reset()
+        return None

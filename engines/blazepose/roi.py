@@ -1,0 +1,127 @@
+"""Rotated regions of interest and the affine crop between the image and a model input.
+
+A :class:`Roi` is a rotated rectangle in image pixels. Its crop maps the rectangle's corners onto
+the model input's corners (MediaPipe's ImageToTensorCalculator convention), so a point at
+normalised crop position (u, v) in [0, 1]^2 lies in the image at
+``centre + R(rotation) @ ((u - 0.5) * width, (v - 0.5) * height)``, which is also how MediaPipe's
+LandmarkProjectionCalculator maps landmarks back.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Rotation the alignment vector (centre -> scale point) is turned to: "up" in the crop.
+TARGET_ANGLE = math.pi / 2
+#: Enlargement of the alignment square (RectTransformationCalculator scale_x = scale_y = 1.25).
+ROI_SCALE = 1.25
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A rotated rectangle in image pixels.
+
+    Attributes:
+        cx, cy: centre.
+        width, height: side lengths before rotation.
+        rotation: radians, clockwise on screen (image y points down), in [-pi, pi).
+    """
+
+    cx: float
+    cy: float
+    width: float
+    height: float
+    rotation: float = 0.0
+
+
+def normalize_radians(angle: float) -> float:
+    """``angle`` wrapped into [-pi, pi)."""
+    return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
+
+
+def roi_from_alignment(centre: np.ndarray, scale_point: np.ndarray, scale: float = ROI_SCALE,
+                       target_angle: float = TARGET_ANGLE) -> Roi:
+    """The square ROI around a body given two alignment points in image pixels.
+
+    MediaPipe's AlignmentPointsRectsCalculator + RectTransformationCalculator(square_long): the
+    side is twice the centre -> scale-point distance times ``scale``; the rotation turns the vector
+    centre -> scale point to ``target_angle``.
+
+    Args:
+        centre: (2,) the body centre (detection keypoint 0 / auxiliary landmark 33: mid-hip).
+        scale_point: (2,) the point encoding size and rotation (keypoint 1 / landmark 34).
+        scale: enlargement of the square.
+        target_angle: angle the alignment vector is rotated to, radians.
+    """
+    (x0, y0), (x1, y1) = np.asarray(centre, np.float64), np.asarray(scale_point, np.float64)
+    side = 2.0 * math.hypot(x1 - x0, y1 - y0) * scale
+    rotation = normalize_radians(target_angle - math.atan2(-(y1 - y0), x1 - x0))
+    return Roi(float(x0), float(y0), side, side, rotation)
+
+
+def letterbox_roi(image_width: int, image_height: int,
+                  out_size: tuple[int, int]) -> tuple[Roi, tuple[float, float, float, float]]:
+    """The unrotated ROI that fits the whole image into ``out_size`` keeping its aspect ratio.
+
+    Args:
+        image_width, image_height: the image size in pixels.
+        out_size: (width, height) of the model input.
+
+    Returns:
+        The ROI (the image, padded to the input's aspect ratio, centred) and the letterbox padding
+        (left, top, right, bottom) as fractions of the input.
+    """
+    out_aspect = out_size[1] / out_size[0]
+    roi_aspect = image_height / image_width
+    if out_aspect > roi_aspect:
+        width, height = float(image_width), image_width * out_aspect
+        pad = (1.0 - roi_aspect / out_aspect) / 2.0
+        padding = (0.0, pad, 0.0, pad)
+    else:
+        width, height = image_height / out_aspect, float(image_height)
+        pad = (1.0 - out_aspect / roi_aspect) / 2.0
+        padding = (pad, 0.0, pad, 0.0)
+    return Roi(image_width / 2.0, image_height / 2.0, width, height, 0.0), padding
+
+
+def crop_to_image_matrix(roi: Roi, out_size: tuple[int, int]) -> np.ndarray:
+    """2x3 affine matrix from crop pixels (corner convention) to image pixels.
+
+    Args:
+        roi: the region of interest.
+        out_size: (width, height) of the crop.
+    """
+    c, s = math.cos(roi.rotation), math.sin(roi.rotation)
+    rot = np.array([[c, -s], [s, c]])
+    linear = rot @ np.diag([roi.width / out_size[0], roi.height / out_size[1]])
+    offset = np.array([roi.cx, roi.cy]) - rot @ np.array([roi.width / 2, roi.height / 2])
+    return np.hstack([linear, offset[:, None]])
+
+
+def image_to_crop_matrix(roi: Roi, out_size: tuple[int, int]) -> np.ndarray:
+    """2x3 affine matrix from image pixels to crop pixels (the inverse of the above)."""
+    return cv2.invertAffineTransform(crop_to_image_matrix(roi, out_size))
+
+
+def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Apply a 2x3 affine ``matrix`` to (..., 2) ``points``."""
+    pts = np.asarray(points, np.float64)
+    return pts @ matrix[:, :2].T + matrix[:, 2]
+
+
+def crop(image: np.ndarray, roi: Roi, out_size: tuple[int, int], border_zero: bool) -> np.ndarray:
+    """Warp the ROI of ``image`` to an ``out_size`` crop (bilinear).
+
+    Args:
+        image: (H, W, C) uint8 image.
+        roi: the region of interest.
+        out_size: (width, height) of the crop.
+        border_zero: pad outside the image with zeros (the detector) instead of replicating the
+            edge pixels (the landmark model), as the two MediaPipe graphs do.
+    """
+    border = cv2.BORDER_CONSTANT if border_zero else cv2.BORDER_REPLICATE
+    return cv2.warpAffine(image, image_to_crop_matrix(roi, out_size), out_size,
+                          flags=cv2.INTER_LINEAR, borderMode=border, borderValue=0)
