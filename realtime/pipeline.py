@@ -147,7 +147,7 @@ class Pipeline:
         extra["latency_ms"] = round((t_publish - captured.t_capture) * 1e3, 3)
         parts = encode(frame, extra, t_publish=t_publish)
         clock.lap("encode")
-        self._write(parts)
+        self._write(parts, captured)
         clock.lap("publish")
         latency_ms = (time.time() - captured.t_capture) * 1e3
         self._record(frame, captured, timings, latency_ms, error)
@@ -212,10 +212,12 @@ class Pipeline:
             if truth.get(key) is not None:
                 frame.arrays[f"gt_{key}"] = np.asarray(truth[key], dtype=np.float32)
 
-    def _write(self, parts: list[bytes]) -> None:
+    def _write(self, parts: list[bytes], captured: CapturedFrame) -> None:
         for sink in list(self.sinks):
             try:
                 sink.write(parts)
+                if hasattr(sink, "write_image"):  # a recorder keeping the video beside the poses
+                    sink.write_image(captured.image, captured.index, captured.t_capture)
             except Exception as exc:  # noqa: BLE001 - a full disk must not stop the stream
                 line = f"sink {type(sink).__name__} failed and was left out: {type(exc).__name__}: {exc}"
                 self.sink_errors.append(line)

@@ -30,12 +30,13 @@ class PublisherOptions:
     Attributes:
         address: ZeroMQ endpoint to bind, e.g. ``tcp://127.0.0.1:5555``; ``tcp://0.0.0.0:5555``
             publishes on every interface (a warning is printed), ``ipc:///tmp/pose`` locally.
-        sndhwm: messages queued per subscriber before ZeroMQ drops for that subscriber.
+        sndhwm: messages queued per subscriber before ZeroMQ drops for that subscriber (32 frames,
+            about a second of stream and ~100 kB: a bounded memory cost per subscriber).
         linger_ms: how long ``close`` may wait to deliver queued messages.
     """
 
     address: str = DEFAULT_ADDRESS
-    sndhwm: int = 4
+    sndhwm: int = 32
     linger_ms: int = 200
 
 

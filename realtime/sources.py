@@ -231,6 +231,7 @@ class VideoCaptureSource(CaptureSource):
 
     def __init__(self, target: int | str, name: str, kind: str, options: SourceOptions):
         self.kind, self.target, self.loop = kind, target, options.loop and kind == "file"
+        self.name = name
         with quiet_native_stderr():
             if kind == "url":
                 params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, _STREAM_TIMEOUT_MS,
@@ -265,7 +266,7 @@ class VideoCaptureSource(CaptureSource):
             return (f"cannot open webcam {self.target}: no camera at that index or it is in use "
                     "(try another --source index, a video file, or --source demo)")
         if self.kind == "url":
-            return f"cannot open network stream {self.target} (unreachable, wrong URL, or no frame in {_STREAM_TIMEOUT_MS} ms)"
+            return f"cannot open network stream {self.name} (unreachable, wrong URL, or no frame in {_STREAM_TIMEOUT_MS} ms)"
         return f"cannot read video file {self.target}: not a video OpenCV can decode, or empty"
 
     def _read(self) -> tuple[np.ndarray, None] | None:

@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started if frames else 0.0
     print(f"received {frames} frames" + (f" in {elapsed:.1f} s" if frames else "")
           + (f", written to {args.csv}" if args.csv else ""), file=sys.stderr)
-    return 0 if frames or args.count in (None, 0) else 1
+    return 1 if args.count is not None and frames < args.count else 0
 
 
 if __name__ == "__main__":

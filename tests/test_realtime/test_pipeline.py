@@ -1,0 +1,214 @@
+"""The pipeline loop: headers, timings, nobody / NaN / lifter failures, failing sinks, stop and flush.
+
+The detector and lifter here are small stand-ins that return known values, so that each failure can be
+provoked on a chosen frame; the real engines run through the same loop in test_run_live_e2e.py.
+The sockets, the recorder and the calibration stage are the real ones.
+"""
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from calibration.stage import CalibrationStage
+from realtime.filters import PoseSmoother
+from realtime.pipeline import Pipeline, PipelineOptions
+from realtime.publisher import Publisher, PublisherOptions
+from realtime.sources import CaptureSource
+from realtime.subscriber import Subscriber, iterate
+from realtime.wire import decode
+
+W, H = 160, 120
+TRUTH_3D = np.random.default_rng(0).normal(0, 0.25, (16, 3)).astype(np.float32)
+TRUTH_3D -= TRUTH_3D[0]
+KEYPOINTS = np.random.default_rng(1).uniform(20, 100, (16, 2)).astype(np.float32)
+
+
+class ScriptedSource(CaptureSource):
+    """Frames 0..n-1 handed over one by one (unpaced), each with the demo-style ground truth."""
+
+    def __init__(self, n: int):
+        self.n, self.i = n, 0
+        self.frame_size = (W, H)
+        self.released = False
+        super().__init__("scripted", live=False)
+
+    def _read(self):
+        if self.i >= self.n:
+            return None
+        self.i += 1
+        return np.zeros((H, W, 3), np.uint8), {"joints_3d": TRUTH_3D, "keypoints_2d": KEYPOINTS,
+                                               "root_translation": np.array([0, 0, 3.0], np.float32)}
+
+    def _release(self):
+        self.released = True
+
+
+class ScriptedDetector:
+    """Returns the same keypoints, except on frames listed as nobody / NaN / raise."""
+
+    def __init__(self, nobody=(), nan=(), raises=()):
+        self.calls, self.nobody, self.nan, self.raises = 0, set(nobody), set(nan), set(raises)
+
+    def __call__(self, image):
+        i, self.calls = self.calls, self.calls + 1
+        if i in self.raises:
+            raise RuntimeError("inference failed")
+        if i in self.nobody:
+            return None
+        kp = KEYPOINTS.copy()
+        if i in self.nan:
+            kp[4] = np.nan
+        return SimpleNamespace(keypoints_2d=kp, confidence=np.full(16, 0.9, np.float32), time_ms=1.0)
+
+
+class ScriptedLifter:
+    """Returns the ground truth (perfect lifting) or raises ValueError on chosen calls, like the real one on bad input."""
+
+    def __init__(self, fail_calls=()):
+        self.calls, self.fail_calls, self.seen = 0, set(fail_calls), []
+
+    def predict(self, keypoints_2d, image_size, focal=None, center=None):
+        i, self.calls = self.calls, self.calls + 1
+        self.seen.append((np.array(keypoints_2d), tuple(image_size), focal, None if center is None else tuple(center)))
+        if i in self.fail_calls:
+            raise ValueError("keypoints all coincide")
+        return TRUTH_3D.copy()
+
+
+class ListSink:
+    def __init__(self, fail_on_write: bool = False):
+        self.messages, self.closed, self.fail = [], False, fail_on_write
+
+    def write(self, parts):
+        if self.fail:
+            raise OSError("disk full")
+        self.messages.append([bytes(p) for p in parts])
+
+    def close(self):
+        self.closed = True
+
+
+def _pipeline(detector=None, lifter=None, sinks=None, **options) -> Pipeline:
+    return Pipeline(detector or ScriptedDetector(), lifter or ScriptedLifter(), sinks if sinks is not None else [ListSink()],
+                    calibration=lambda size: CalibrationStage.uncalibrated(size), backends={"detector": "d", "lifter": "l"},
+                    options=PipelineOptions(**options))
+
+
+def test_every_frame_is_published_with_timings_latency_and_ground_truth():
+    sink = ListSink()
+    pipeline = _pipeline(sinks=[sink])
+    source = ScriptedSource(5)
+    result = pipeline.run(source)
+    assert result.stopped_by == "end_of_stream" and result.error is None
+    assert sink.closed and source.released
+    frames = [decode(m) for m in sink.messages]
+    assert [f.frame_index for f in frames] == list(range(5))
+    f = frames[0]
+    assert f.has_person and f.image_size == (W, H)
+    np.testing.assert_allclose(f.joints_3d, TRUTH_3D, atol=1e-6)
+    np.testing.assert_array_equal(f.keypoints_2d, KEYPOINTS)
+    np.testing.assert_array_equal(f.arrays["gt_joints_3d"], TRUTH_3D)
+    assert f.arrays["gt_root_translation"].shape == (3,)
+    header = f.header
+    assert [fr.header["seq"] for fr in frames] == list(range(5))
+    assert {"wait", "detect", "lift", "calibrate"} <= set(header["timings_ms"])
+    assert header["latency_ms"] >= 0 and header["backends"] == {"detector": "d", "lifter": "l"}
+    assert header["dropped"] == {"at_source": 0} and header["camera"]["calibrated"] is False
+    assert "error" not in header
+    stats = result.stats.as_dict()
+    assert stats["frames"] == 5 and stats["frames_with_person"] == 5 and stats["errors"] == 0
+    assert stats["accuracy_mm"]["mpjpe_mm"]["mean_ms"] == pytest.approx(0.0, abs=1e-3)
+    assert stats["latency_ms"]["count"] == 5 and stats["stages_ms"]["publish"]["count"] == 5
+
+
+def test_calibration_intrinsics_reach_the_lifter():
+    lifter = ScriptedLifter()
+    stage = CalibrationStage.uncalibrated((W, H), hfov_deg=50.0)
+    Pipeline(ScriptedDetector(), lifter, [ListSink()], calibration=lambda size: stage).run(ScriptedSource(2))
+    kp, size, focal, center = lifter.seen[0]
+    assert size == (W, H) and focal == pytest.approx(stage.focal) and center == pytest.approx((W / 2, H / 2))
+
+
+def test_nobody_nan_keypoints_and_lifter_errors_are_published_and_the_loop_goes_on():
+    sink = ListSink()
+    detector = ScriptedDetector(nobody={1}, nan={2}, raises={3})
+    lifter = ScriptedLifter(fail_calls={2})  # the 3rd lift call happens on frame 5 (1, 2, 3 are not lifted)
+    result = _pipeline(detector, lifter, [sink]).run(ScriptedSource(7))
+    frames = [decode(m) for m in sink.messages]
+    assert [f.frame_index for f in frames] == list(range(7))
+    assert [f.has_person for f in frames] == [True, False, False, False, True, False, True]
+    assert "error" not in frames[1].header  # nobody there is not an error
+    assert "non-finite" in frames[2].header["error"]
+    assert "detector failed" in frames[3].header["error"]
+    assert "lifter failed" in frames[5].header["error"] and "coincide" in frames[5].header["error"]
+    assert frames[2].keypoints_2d is None and frames[2].joints_3d is None
+    assert result.stats.errors == 3 and result.stats.frames_with_person == 3
+    assert result.stopped_by == "end_of_stream"
+
+
+def test_a_broken_lifter_ends_the_run_with_a_clear_error():
+    lifter = ScriptedLifter(fail_calls=set(range(100)))
+    result = _pipeline(lifter=lifter, max_consecutive_errors=4).run(ScriptedSource(50))
+    assert result.stopped_by == "error" and "4 frames failed in a row" in result.error
+    assert result.stats.frames == 4
+
+
+def test_a_failing_sink_is_left_out_and_the_others_keep_receiving():
+    good, bad = ListSink(), ListSink(fail_on_write=True)
+    result = _pipeline(sinks=[bad, good]).run(ScriptedSource(4))
+    assert len(good.messages) == 4 and good.closed
+    assert len(result.sink_errors) == 1 and "disk full" in result.sink_errors[0]
+
+
+def test_max_frames_and_stop_event_end_the_run_and_close_everything():
+    sink = ListSink()
+    result = _pipeline(sinks=[sink], max_frames=3).run(ScriptedSource(100))
+    assert result.stopped_by == "max_frames" and len(sink.messages) == 3 and sink.closed
+
+    stop, sink = threading.Event(), ListSink()
+    source = ScriptedSource(10_000)
+
+    def stop_after_five(res):
+        if res.frame.frame_index == 4:
+            stop.set()
+    result = _pipeline(sinks=[sink]).run(source, stop_event=stop, on_frame=stop_after_five)
+    assert result.stopped_by == "stop" and len(sink.messages) == 5 and sink.closed and source.released
+    assert result.source_stats["captured"] >= 5
+
+
+def test_smoothing_is_marked_and_applied():
+    sink = ListSink()
+    pipeline = _pipeline(sinks=[sink])
+    pipeline.smoother = PoseSmoother()
+    pipeline.run(ScriptedSource(3))
+    frames = [decode(m) for m in sink.messages]
+    assert all(f.header["smoothing"] for f in frames) and "smooth" in frames[0].header["timings_ms"]
+    np.testing.assert_allclose(frames[2].joints_3d, TRUTH_3D, atol=1e-5)  # a constant pose stays put
+
+
+def test_frames_reach_a_real_subscriber_and_a_real_recording(tmp_path):
+    from realtime.recorder import Recorder, read_session
+    publisher = Publisher(PublisherOptions(address="tcp://127.0.0.1:*"))
+    recorder = Recorder(tmp_path, {"source": "scripted"})
+    with Subscriber(publisher.address) as sub:
+        assert publisher.wait_for_subscribers(1, 5.0)
+        received = []
+        thread = threading.Thread(target=lambda: received.extend(iterate(sub, count=6, timeout_s=10.0)))
+        thread.start()
+        result = _pipeline(sinks=[publisher, recorder]).run(ScriptedSource(6))
+        thread.join(15)
+    assert [f.frame_index for f in received] == list(range(6))
+    assert all(np.all(np.isfinite(f.joints_3d)) for f in received)
+    session = read_session(recorder.path)
+    assert len(session.frames) == 6 and result.stats.frames == 6
+
+
+def test_warm_up_runs_both_engines_once_and_survives_their_failure(capsys):
+    detector, lifter = ScriptedDetector(), ScriptedLifter()
+    _pipeline(detector, lifter).warm_up((W, H))
+    assert detector.calls == 1 and lifter.calls == 1
+    _pipeline(ScriptedDetector(raises={0}), ScriptedLifter()).warm_up((W, H))
+    assert "warm-up failed" in capsys.readouterr().err
