@@ -36,8 +36,11 @@ class OnnxRuntimeLifterBackend:
         options.log_severity_level = 3  # our own warning below says what matters
         available = ort.get_available_providers()
         usable = [p for p in requested if (p[0] if isinstance(p, tuple) else p) in available]
-        self.session = ort.InferenceSession(str(self.model_path), sess_options=options,
-                                            providers=usable or ["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(self.model_path), sess_options=options,
+                                                providers=usable or ["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own types for corrupt / foreign files
+            raise ValueError(f"{self.model_path} is not a readable ONNX model: {exc}") from exc
         self.providers = self.session.get_providers()
         missing = [p for p in requested if (p[0] if isinstance(p, tuple) else p) not in self.providers]
         if missing:
