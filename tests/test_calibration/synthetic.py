@@ -92,3 +92,44 @@ def board_poses(board: BoardSpec, n_views: int = 13, seed: int = 0, K=K_TRUE, di
             continue
         poses.append((cv2.Rodrigues(R)[0].ravel(), tvec))
     return poses
+
+
+def _descendants(joint: int) -> list[int]:
+    from semgcn.skeleton import PARENTS
+    out = [joint]
+    for j, p in enumerate(PARENTS):
+        if p in out and j not in out:
+            out.append(j)
+    return out
+
+
+def realistic_pose(seed: int = 0, height_m: float = 1.75) -> np.ndarray:
+    """A walking / gesturing pose, (16, 3) metres, camera axes, pelvis at origin.
+
+    The canonical standing skeleton with random joint rotations (hips, knees, shoulders, elbows, a
+    bent trunk) and a random turn of the whole body about the vertical axis.
+    """
+    from calibration.scale import canonical_pose
+    from semgcn.skeleton import JOINT_INDEX as J
+
+    rng = np.random.default_rng(seed)
+    pose = canonical_pose(height_m)
+    bends = {  # joint: (axis, angle range in degrees); camera y is down, x right
+        "right_hip": ((1, 0, 0), (-35, 35)), "left_hip": ((1, 0, 0), (-35, 35)),
+        "right_knee": ((1, 0, 0), (-60, 0)), "left_knee": ((1, 0, 0), (-60, 0)),
+        "left_shoulder": ((0, 0, 1), (-80, 10)), "right_shoulder": ((0, 0, 1), (-10, 80)),
+        "left_elbow": ((1, 0, 0), (0, 100)), "right_elbow": ((1, 0, 0), (0, 100)),
+        "spine": ((1, 0, 0), (-20, 20)),
+    }
+    for name, (axis, (lo, hi)) in bends.items():
+        R, _ = cv2.Rodrigues(np.asarray(axis, float) * np.radians(rng.uniform(lo, hi)))
+        idx = _descendants(J[name])[1:]
+        pose[idx] = (pose[idx] - pose[J[name]]) @ R.T + pose[J[name]]
+    yaw, _ = cv2.Rodrigues(np.array([0.0, 1.0, 0.0]) * np.radians(rng.uniform(-90, 90)))
+    return pose @ yaw.T
+
+
+def project(points: np.ndarray, K=K_TRUE, dist=DIST_TRUE) -> np.ndarray:
+    """Camera-frame points (N, 3) -> distorted pixels (N, 2)."""
+    uv, _ = cv2.projectPoints(np.asarray(points, np.float64), np.zeros(3), np.zeros(3), K, dist)
+    return uv.reshape(-1, 2)
