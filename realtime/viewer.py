@@ -45,7 +45,8 @@ def _write_png(path: str, image_rgb) -> None:
 
 
 def _render_and_save(state, frame, args) -> int:
-    from realtime.viewer_render import default_view, render_state_to_image
+    from realtime.viewer_camera import default_view
+    from realtime.viewer_render import render_state_to_image
 
     state.settle()
     view = default_view(state.look_at, args.width, args.height, distance=args.view_distance,

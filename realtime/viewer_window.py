@@ -11,9 +11,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from realtime.viewer_geometry import SkeletonStyle
 from realtime.viewer_receiver import ReceiverOptions, StreamReceiver, StreamStats
-from realtime.viewer_render import SceneGeometries, apply_view, current_view, default_view
+from realtime.viewer_camera import apply_view, current_view, default_view
+from realtime.viewer_render import SceneGeometries
 from realtime.viewer_scene import SceneOptions, SceneState
 
 LEGEND = "left blue   right orange   centre green"
@@ -67,6 +70,7 @@ class LiveViewer:
         self.follow = options.follow
         self.frames_drawn = 0
         self._last_step = time.monotonic()
+        self._hud_text, self._hud_extrinsic = "", np.zeros((4, 4))
 
     def open(self) -> None:
         """Create the window and connect to the stream.
@@ -99,23 +103,34 @@ class LiveViewer:
         return False
 
     def step(self) -> bool:
-        """One pass: events, newest frame, smoothing, status text, render. False once the window closed."""
+        """One pass: events, newest frame, smoothing, status text, render. False once the window closed.
+
+        Redraws only when something changed (a frame, the status text, the camera, the follow
+        glide), so an idle viewer costs little.
+        """
         if not self.vis.poll_events():
             return False
         before = self.receiver.received
         frame = self.receiver.poll(timeout_s=1.0 / self.options.max_fps)
         now, tick = time.time(), time.monotonic()
+        changed = frame is not None
         if frame is not None:
             self.stats.add(frame, self.receiver.received - before, now)
             self.state.update(frame)
             self.frames_drawn += 1
+        previous_look_at = self.state.look_at.copy()
         self.state.step(tick - self._last_step)
         self._last_step = tick
-        self.geometries.sync(self.state)
-        if self.follow:
-            self.vis.get_view_control().set_lookat(self.state.look_at)
-        self.geometries.set_hud(self.status_text(now), current_view(self.vis))
-        self.vis.update_renderer()
+        changed |= bool(np.abs(self.state.look_at - previous_look_at).max() > 1e-4)
+        if changed:
+            self.geometries.sync(self.state)
+            if self.follow:
+                self.vis.get_view_control().set_lookat(self.state.look_at)
+        view, text = current_view(self.vis), self.status_text(now)
+        if changed or text != self._hud_text or not np.allclose(view.extrinsic, self._hud_extrinsic):
+            self.geometries.set_hud(text, view)
+            self._hud_text, self._hud_extrinsic = text, view.extrinsic
+            self.vis.update_renderer()
         return True
 
     def status_text(self, now: float | None = None) -> str:
@@ -129,8 +144,6 @@ class LiveViewer:
 
     def capture(self):
         """The window's current image, ``(h, w, 3)`` float RGB in [0, 1] (for tests and screenshots)."""
-        import numpy as np
-
         return np.asarray(self.vis.capture_screen_float_buffer(do_render=True))
 
     def close(self) -> None:

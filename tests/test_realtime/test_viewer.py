@@ -18,7 +18,8 @@ import zmq
 from realtime.viewer_geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, JOINT_COLOUR, SIDE_COLOURS, TRAIL_COLOUR,
                                       SkeletonStyle, frustum_lines, skeleton_mesh_arrays)
 from realtime.viewer_receiver import StreamReceiver, StreamStats
-from realtime.viewer_render import look_at_view, render_frame_to_image
+from realtime.viewer_camera import look_at_view
+from realtime.viewer_render import render_frame_to_image
 from realtime.viewer_scene import SceneOptions, SceneState, camera_intrinsics, place_frame
 from realtime.wire import Frame, encode
 from semgcn.codec import default_intrinsics
@@ -264,18 +265,19 @@ def test_receiver_hands_over_only_the_newest_of_queued_frames():
 # ---------------------------------------------------------------- live window (EGL, no display) and CLI
 
 class _Publisher(threading.Thread):
-    """Publishes the T-pose at ~30 fps on a random loopback port until stopped."""
+    """Publishes the T-pose at ~30 fps on a random loopback port until stopped (at ``root`` if set)."""
 
     def __init__(self, person=True):
         super().__init__(daemon=True)
         self.ctx = zmq.Context()
         self.pub, self.address = _bind_pub(self.ctx)
-        self.person, self.stop = person, threading.Event()
+        self.person, self.stop, self.root = person, threading.Event(), None
 
     def run(self):
         i = 0
         while not self.stop.is_set():
-            self.pub.send_multipart(encode(make_frame(i, t_pose() if self.person else None)))
+            arrays = {} if self.root is None else {"root_translation": np.asarray(self.root, np.float32)}
+            self.pub.send_multipart(encode(make_frame(i, t_pose() if self.person else None, **arrays)))
             i += 1
             time.sleep(1 / 30)
         self.pub.close()
@@ -297,6 +299,24 @@ def test_live_window_draws_the_stream_shows_status_and_hides_nobody():
         assert "fps" in viewer.status_text() and "waiting" not in viewer.status_text()
         labels = [classify(p) for p in (viewer.capture()[::2, ::2] * 255).reshape(-1, 3)]
         assert labels.count("left") > 5 and labels.count("right") > 5
+
+        # The user orbits; the subject walks 1.5 m: the view follows, keeping the user's orbit.
+        from realtime.viewer_camera import current_view
+
+        start = current_view(viewer.vis).extrinsic
+        viewer.vis.get_view_control().rotate(150.0, 40.0)
+        viewer.step()
+        before = current_view(viewer.vis).extrinsic
+        assert not np.allclose(before[:3, :3], start[:3, :3], atol=1e-3)  # the orbit did turn the view
+        publisher.root = (1.5, 0.0, 3.0)
+        follow_end = time.monotonic() + 3
+        while np.linalg.norm(viewer.state.look_at - [1.5, 0, -3]) > 0.05 and time.monotonic() < follow_end:
+            viewer.step()
+        after = current_view(viewer.vis).extrinsic
+        assert np.linalg.norm(viewer.state.look_at - [1.5, 0, -3]) <= 0.05
+        assert np.allclose(after[:3, :3], before[:3, :3], atol=1e-6)   # same viewing direction ...
+        eye_shift = (-after[:3, :3].T @ after[:3, 3]) - (-before[:3, :3].T @ before[:3, 3])
+        assert 1.3 < np.linalg.norm(eye_shift) < 1.7                      # ... carried along with the subject
 
         publisher.person = False  # nobody in view: the skeleton is hidden
         drawn = viewer.frames_drawn
