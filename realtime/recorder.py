@@ -126,8 +126,8 @@ class Recorder:
                             self.rejected, exc)
             return
         data, _ = parts_to_message(parts)
-        self._add(self._pose_channel, frame.t_capture, frame.t_publish, data, self.frames_written)
-        self.frames_written += 1
+        if self._add(self._pose_channel, frame.t_capture, frame.t_publish, data, self.frames_written):
+            self.frames_written += 1
 
     def write_image(self, image_bgr: np.ndarray, frame_index: int, t_capture: float) -> None:
         """Append one image to the video beside the session (only with ``video=True``).
@@ -145,23 +145,30 @@ class Recorder:
             h, w = image_bgr.shape[:2]
             fourcc = cv2.VideoWriter_fourcc(*self.options.video_fourcc)
             self._video = cv2.VideoWriter(str(self.video_path), fourcc, self.options.video_fps, (w, h))
-            if not self._video.isOpened():
-                self._fail(OSError(f"cannot open a {self.options.video_fourcc} video writer for {self.video_path}"))
+            if not self._video.isOpened():  # no video, but the poses go on being recorded
+                log.error("recorder: cannot open a %s video writer for %s; recording poses only",
+                          self.options.video_fourcc, self.video_path)
+                self._video, self.video_path = None, None
                 return
         self._video.write(np.ascontiguousarray(image_bgr))
         data = json.dumps({"video_frame": self.video_frames_written, "frame_index": int(frame_index),
                            "t_capture": float(t_capture)}).encode()
-        self._add(self._video_channel, t_capture, t_capture, data, self.video_frames_written)
-        self.video_frames_written += 1
+        if self._add(self._video_channel, t_capture, t_capture, data, self.video_frames_written):
+            self.video_frames_written += 1
 
-    def _add(self, channel: int, log_time: float, publish_time: float, data: bytes, sequence: int) -> None:
+    def _add(self, channel: int, log_time: float, publish_time: float, data: bytes, sequence: int) -> bool:
+        """Add one message; False when a write error stopped the recording (then nothing more is written)."""
         with self._lock:
+            if self.closed:
+                return False
             try:
                 self._writer.add_message(channel, _ns(log_time), data, _ns(publish_time), sequence)
                 self._unflushed += 1
                 self._flush_if_due_locked()
             except OSError as exc:
                 self._fail(exc)
+                return False
+            return True
 
     def flush_if_due(self) -> None:
         """Write out the messages held in memory when the last flush is ``flush_interval_s`` old.

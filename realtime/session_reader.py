@@ -22,6 +22,7 @@ from realtime.session_format import (POSE_TOPIC, SESSION_END_METADATA, SESSION_M
 from realtime.wire import Frame, WireError, decode
 
 _MCAP_MAGIC = b"\x89MCAP0\r\n"
+_MAX_CHUNK_BYTES = 256 << 20
 
 
 class SessionError(ValueError):
@@ -138,6 +139,8 @@ def _read_records(handle, size: int, state: _State) -> None:
 
 def _read_chunk(chunk: Chunk, state: _State) -> None:
     try:
+        if chunk.uncompressed_size > _MAX_CHUNK_BYTES:  # a damaged size field: don't let zstd allocate it
+            raise ValueError(f"implausible uncompressed size {chunk.uncompressed_size}")
         records = breakup_chunk(chunk, validate_crc=True)
     except Exception as exc:  # noqa: BLE001 - CRC mismatch, bad compression, garbage inside: skip the chunk
         state.damaged = True
