@@ -12,6 +12,7 @@ Modules: ``viewer_geometry`` (meshes and lines), ``viewer_scene`` (placement, tr
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -132,6 +133,10 @@ def run_live(args) -> int:
     """Open the window and follow the stream until it is closed (or SIGTERM / Ctrl-C)."""
     from realtime.viewer_window import LiveViewer, WindowOptions
 
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        # Open3D would fall back to an offscreen context and draw a window nobody can see.
+        return _fail("no display here (DISPLAY / WAYLAND_DISPLAY unset): the live window cannot be shown. "
+                     "Use --snapshot OUT.png to draw a frame offscreen.")
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     options = WindowOptions(connect=args.connect, width=args.width, height=args.height,
@@ -148,9 +153,23 @@ def run_live(args) -> int:
     return EXIT_OK
 
 
+def _quiet_open3d() -> None:
+    """Keep Open3D's INFO / WARNING chatter (EGL fallback, GLFW probing) off the user's terminal."""
+    try:
+        import open3d as o3d
+
+        o3d.utility.set_verbosity_level(o3d.utility.VerbosityLevel.Error)
+    except ImportError:
+        pass  # reported where open3d is first needed
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m realtime.viewer", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m realtime.viewer", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Open3D 3D viewer of the live pose stream (semgcn.pose/1 over ZeroMQ), in its own process. "
+                    "Bones: subject's left blue, right orange, centre green.",
+        epilog="In the window: left mouse orbits, wheel zooms, ctrl+left mouse pans; F toggles following the "
+               "subject, R resets the view, Q or Esc closes the viewer (the pipeline runs on). See docs/viewer.md.")
     parser.add_argument("--connect", default="tcp://127.0.0.1:5555", help="ZeroMQ address of the pose publisher")
     parser.add_argument("--coords", choices=("camera", "world"), default="camera",
                         help="draw in the camera frame (y flipped up) or in the stream's world frame "
@@ -175,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--session", metavar="FILE", default=None,
                       help="draw from a recorded session file (realtime.recorder) instead of --connect")
     snap.add_argument("--frame", type=int, default=None, metavar="N",
-                      help="with --session: the N-th frame of the recording, 0-based (default: first with a person)")
+                      help="with --session: the N-th frame of the recording, 0-based; when omitted, the first with a person")
     snap.add_argument("--view-distance", type=float, default=4.5, help="snapshot camera: metres from the subject")
     snap.add_argument("--azimuth", type=float, default=30.0,
                       help="snapshot camera: degrees turned from the source camera's line of sight")
@@ -185,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _quiet_open3d()
     if args.width < 16 or args.height < 16:
         return _fail("--width and --height must be at least 16 pixels")
     if args.session and not args.snapshot:

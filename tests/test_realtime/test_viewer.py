@@ -332,6 +332,8 @@ def test_live_window_draws_the_stream_shows_status_and_hides_nobody():
         while time.monotonic() - stop_at < 1.3:
             viewer.step()
         assert "waiting for stream" in viewer.status_text()
+        viewer.vis.close()  # what the window's close button and the Q / Esc keys do
+        assert viewer.step() is False
     finally:
         publisher.stop.set()
         viewer.close()
@@ -394,3 +396,14 @@ def test_cli_snapshot_from_a_recorded_session(tmp_path, capsys):
     assert main(["--session", str(broken), "--snapshot", str(out)]) == 1
     err = capsys.readouterr().err
     assert "cannot read session" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_live_mode_without_a_display_says_so(monkeypatch, capsys):
+    from realtime.viewer import main
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is for Linux (X11 / Wayland)")
+    assert main(["--connect", "tcp://127.0.0.1:9"]) == 1
+    assert "no display" in capsys.readouterr().err
