@@ -33,7 +33,7 @@ from realtime.session_format import (POSE_JSON_SCHEMA, POSE_TOPIC, SESSION_END_M
 from realtime.session_reader import Session, SessionError, read_session
 from realtime.wire import SCHEMA, TOPIC, WireError, decode
 
-__all__ = ["Recorder", "RecorderOptions", "Session", "SessionError", "read_session"]
+__all__ = ["Recorder", "RecorderOptions", "RecordingError", "Session", "SessionError", "read_session"]
 log = logging.getLogger(__name__)
 _COMPRESSION = {"zstd": CompressionType.ZSTD, "lz4": CompressionType.LZ4, "none": CompressionType.NONE}
 
@@ -59,6 +59,10 @@ class RecorderOptions:
     video_fps: float = 30.0
 
 
+class RecordingError(OSError):
+    """Raised once by ``write`` / ``write_image`` when a write error (disk full) stopped the recording."""
+
+
 class Recorder:
     """Writes stream messages into one MCAP session file (a pipeline sink).
 
@@ -81,6 +85,7 @@ class Recorder:
         self.video_path = self.path.with_suffix(self.options.video_suffix) if video else None
         self.frames_written = self.video_frames_written = self.rejected = 0
         self.error: str | None = None
+        self._raised = False
         self.closed = False
         self._lock = threading.Lock()
         self._video = None
@@ -114,6 +119,9 @@ class Recorder:
 
         Args:
             parts: the message exactly as ``realtime.wire.encode`` made it (topic, header, arrays).
+        Raises:
+            RecordingError: once, when a write error (disk full) stops the recording; the file is
+                closed and readable up to the last flush, and later calls do nothing.
         """
         if self.closed or self.error:
             return
@@ -128,6 +136,8 @@ class Recorder:
         data, _ = parts_to_message(parts)
         if self._add(self._pose_channel, frame.t_capture, frame.t_publish, data, self.frames_written):
             self.frames_written += 1
+        else:
+            self._raise_once()
 
     def write_image(self, image_bgr: np.ndarray, frame_index: int, t_capture: float) -> None:
         """Append one image to the video beside the session (only with ``video=True``).
@@ -155,6 +165,8 @@ class Recorder:
                            "t_capture": float(t_capture)}).encode()
         if self._add(self._video_channel, t_capture, t_capture, data, self.video_frames_written):
             self.video_frames_written += 1
+        else:
+            self._raise_once()
 
     def _add(self, channel: int, log_time: float, publish_time: float, data: bytes, sequence: int) -> bool:
         """Add one message; False when a write error stopped the recording (then nothing more is written)."""
@@ -188,6 +200,11 @@ class Recorder:
             self._writer.flush()  # closes the chunk in progress and flushes the file object
             self._unflushed = 0
             self._last_flush = time.monotonic()
+
+    def _raise_once(self) -> None:
+        if self.error and not self._raised:
+            self._raised = True
+            raise RecordingError(self.error)
 
     def _fail(self, exc: BaseException) -> None:
         # Keep what is on disk: no summary is written (it would fail too); the reader handles the cut.

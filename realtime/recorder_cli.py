@@ -17,7 +17,7 @@ from typing import Any
 import zmq
 from tqdm import tqdm
 
-from realtime.recorder import Recorder, RecorderOptions
+from realtime.recorder import Recorder, RecorderOptions, RecordingError
 from realtime.wire import TOPIC
 
 _POLL_MS = 100
@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.duration is not None and time.monotonic() - t_start >= args.duration:
                 break
             if sub.poll(_POLL_MS):
-                rec.write(sub.recv_multipart())
+                try:
+                    rec.write(sub.recv_multipart())
+                except RecordingError:
+                    break  # disk full: rec.error says so below
                 bar.update(1)
             else:
                 rec.flush_if_due()  # the stream went quiet: get what is buffered onto the disk

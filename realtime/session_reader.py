@@ -17,8 +17,8 @@ import numpy as np
 from mcap.records import Channel, Chunk, Footer, Message, Metadata
 from mcap.stream_reader import StreamReader, breakup_chunk
 
-from realtime.session_format import (POSE_TOPIC, SESSION_END_METADATA, SESSION_METADATA, VIDEO_TOPIC,
-                                     decode_metadata, message_to_parts)
+from realtime.session_format import (POSE_TOPIC, SESSION_END_METADATA, SESSION_METADATA, SESSION_SUFFIX,
+                                     VIDEO_TOPIC, decode_metadata, message_to_parts)
 from realtime.wire import Frame, WireError, decode
 
 _MCAP_MAGIC = b"\x89MCAP0\r\n"
@@ -74,13 +74,13 @@ def read_session(path: str | Path) -> Session:
     """Read a session file.
 
     Args:
-        path: the ``.mcap`` file written by ``realtime.recorder``.
+        path: the ``.mcap`` file written by ``realtime.recorder``, or a folder of them (its newest).
     Returns:
         the :class:`Session` (check ``truncated``).
     Raises:
         SessionError: missing, empty, not MCAP, or MCAP that holds no session.
     """
-    path = Path(path)
+    path = newest_session(path) if Path(path).is_dir() else Path(path)
     try:
         size = path.stat().st_size
         handle = open(path, "rb")
@@ -99,6 +99,14 @@ def read_session(path: str | Path) -> Session:
         raise SessionError(f"{path} is MCAP but holds no semgcn session (no '{SESSION_METADATA}' "
                            f"metadata{where})")
     return state.to_session()
+
+
+def newest_session(folder: str | Path) -> Path:
+    """The most recently written ``*.mcap`` file in ``folder`` (what ``--record DIR`` made last)."""
+    files = sorted(Path(folder).glob("*" + SESSION_SUFFIX), key=lambda p: (p.stat().st_mtime, p.name))
+    if not files:
+        raise SessionError(f"no session file (*{SESSION_SUFFIX}) in folder {folder}")
+    return files[-1]
 
 
 @dataclass

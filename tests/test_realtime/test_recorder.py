@@ -131,9 +131,14 @@ messages = encoded(synthetic_frames(3000))
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, write() fails with EFBIG like ENOSPC
 resource.setrlimit(resource.RLIMIT_FSIZE, (40000, 40000))
 rec = Recorder(sys.argv[1], {"source": "synthetic"}, options=RecorderOptions(flush_interval_s=0.0))
+raised = 0
 for parts in messages:
-    rec.write(parts)
+    try:
+        rec.write(parts)
+    except OSError:  # RecordingError, raised once
+        raised += 1
 rec.close()
+assert raised == 1, raised
 print(json.dumps({"written": rec.frames_written, "error": rec.error, "path": str(rec.path)}))
 """
 
@@ -217,8 +222,10 @@ def test_files_that_are_not_sessions_get_one_clear_error(tmp_path):
         channel = writer.register_channel("/chatter", "json", 0)
         writer.add_message(channel, 1, b"{}", 1)
         writer.finish()
+    folder = tmp_path / "no_sessions_here"
+    folder.mkdir()
     expected = {empty: "empty", text: "not an MCAP", noise: "not an MCAP", foreign: "no semgcn session",
-                tmp_path / "missing.mcap": "cannot open"}
+                tmp_path / "missing.mcap": "cannot open", folder: "no session file"}
     for path, words in expected.items():
         with pytest.raises(SessionError) as info:
             read_session(path)
