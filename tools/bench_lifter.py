@@ -1,0 +1,128 @@
+"""Benchmark the lifter on the CPU: ONNX Runtime vs PyTorch eager, measured in the same run.
+
+    python -m tools.bench_lifter                       # the shipped engines/models/semgcn_lifter.{onnx,pt}
+    python -m tools.bench_lifter --random              # a randomly initialised SemGCN (same graph, same cost)
+    python -m tools.bench_lifter --onnx m.onnx --checkpoint m.pt --threads 2
+
+For each backend it prints the latency of one pose (batch 1: p50 / p99 ms) and the throughput at
+batch 256 (poses/s), both for the bare model call and for ``Lifter.predict`` (which adds input
+checks, the 2D normalisation and root-centring). A benchmark, not a test: the figures depend on the
+machine and on its load, which is printed with them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tools.bench_lifter", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--onnx", type=Path, default=None, help="ONNX model (default: the shipped one)")
+    p.add_argument("--checkpoint", type=Path, default=None,
+                   help="PyTorch checkpoint for the torch backend (default: the shipped .pt)")
+    p.add_argument("--random", action="store_true",
+                   help="benchmark a randomly initialised full SemGCN exported to a temporary folder")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads of both runtimes (default 1)")
+    p.add_argument("--iters", type=int, default=500, help="timed batch-1 calls per backend (default 500)")
+    p.add_argument("--batch", type=int, default=256, help="batch size of the throughput test (default 256)")
+    p.add_argument("--batch-iters", type=int, default=50, help="timed large-batch calls (default 50)")
+    p.add_argument("--warmup", type=int, default=20, help="untimed calls before timing (default 20)")
+    return p
+
+
+def _timings_ms(fn, iters: int, warmup: int) -> np.ndarray:
+    for _ in range(warmup):
+        fn()
+    out = np.empty(iters)
+    for i in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        out[i] = (time.perf_counter() - t0) * 1e3
+    return out
+
+
+def _random_model_files(folder: Path) -> tuple[Path, Path]:
+    import torch
+
+    from semgcn.checkpoint import save_checkpoint
+    from semgcn.export import export_onnx
+    from semgcn.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("semgcn").eval()
+    export_onnx(model, folder / "random_semgcn.onnx")
+    return folder / "random_semgcn.onnx", save_checkpoint(folder / "random_semgcn.pt", model)
+
+
+def bench_backend(lifter, args, rng) -> dict:
+    """Latency (batch 1) and throughput (large batch) of the model call and of ``predict``."""
+    from semgcn.codec import normalize_2d
+
+    kp1 = rng.uniform(100, 500, size=(1, 16, 2))
+    kpb = rng.uniform(100, 500, size=(args.batch, 16, 2))
+    x1, xb = normalize_2d(kp1, (640, 480)), normalize_2d(kpb, (640, 480))
+    run = lifter._backend.run  # the bare model call, without the API's checks
+    model_1 = _timings_ms(lambda: run(x1), args.iters, args.warmup)
+    predict_1 = _timings_ms(lambda: lifter.predict(kp1[0], (640, 480)), args.iters, args.warmup)
+    model_b = _timings_ms(lambda: run(xb), args.batch_iters, max(2, args.warmup // 5))
+    predict_b = _timings_ms(lambda: lifter.predict(kpb, (640, 480)), args.batch_iters, max(2, args.warmup // 5))
+    return {
+        "model_b1_p50_ms": float(np.percentile(model_1, 50)), "model_b1_p99_ms": float(np.percentile(model_1, 99)),
+        "predict_b1_p50_ms": float(np.percentile(predict_1, 50)),
+        "predict_b1_p99_ms": float(np.percentile(predict_1, 99)),
+        f"model_b{args.batch}_poses_per_s": float(args.batch / (np.median(model_b) / 1e3)),
+        f"predict_b{args.batch}_poses_per_s": float(args.batch / (np.median(predict_b) / 1e3)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from engines.lifter import DEFAULT_CHECKPOINT, DEFAULT_ONNX, Lifter
+
+    tmp = tempfile.TemporaryDirectory() if args.random else None
+    if args.random:
+        onnx_path, pt_path = _random_model_files(Path(tmp.name))
+    else:
+        onnx_path, pt_path = args.onnx or DEFAULT_ONNX, args.checkpoint or DEFAULT_CHECKPOINT
+    for path in (onnx_path, pt_path):
+        if not Path(path).is_file():
+            print(f"error: {path} not found (pass --onnx / --checkpoint, or --random)", file=sys.stderr)
+            return 2
+    import onnxruntime
+    import torch
+
+    rng = np.random.default_rng(0)
+    results = {}
+    for backend, path in (("onnxruntime", onnx_path), ("torch", pt_path)):
+        lifter = Lifter(backend=backend, model_path=path, threads=args.threads, device="cpu") \
+            if backend == "torch" else Lifter(backend=backend, model_path=path, threads=args.threads)
+        results[backend] = bench_backend(lifter, args, rng)
+    env = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+           "load_avg_1min": os.getloadavg()[0], "threads": args.threads, "onnxruntime": onnxruntime.__version__,
+           "torch": torch.__version__, "onnx": str(onnx_path), "checkpoint": str(pt_path)}
+    print(f"lifter benchmark ({env['cores']} cores, load {env['load_avg_1min']:.1f}, {args.threads} thread(s))")
+    print(f"{'backend':12s} {'b1 p50 ms':>10s} {'b1 p99 ms':>10s} {'predict p50':>12s} {'predict p99':>12s} "
+          f"{f'b{args.batch} poses/s':>15s} {'predict poses/s':>16s}")
+    for backend, r in results.items():
+        print(f"{backend:12s} {r['model_b1_p50_ms']:10.3f} {r['model_b1_p99_ms']:10.3f} "
+              f"{r['predict_b1_p50_ms']:12.3f} {r['predict_b1_p99_ms']:12.3f} "
+              f"{r[f'model_b{args.batch}_poses_per_s']:15,.0f} {r[f'predict_b{args.batch}_poses_per_s']:16,.0f}")
+    print(json.dumps({"env": env, "results": results}))
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
