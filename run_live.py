@@ -81,13 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on a single line (library messages sometimes span several)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 # -- building the parts -----------------------------------------------------------------------------
 def make_detector(backend: str):
     try:
         from engines.detector import PoseDetector
         return PoseDetector(backend=backend)
     except Exception as exc:  # noqa: BLE001 - ImportError, missing model, provider not installed...
-        raise SetupError(f"detector backend {backend!r} is not available: {type(exc).__name__}: {exc}") from None
+        raise SetupError(f"detector backend {backend!r} is not available: {one_line(exc)}") from None
 
 
 def make_lifter(backend: str, model_path: str | None):
@@ -95,7 +101,7 @@ def make_lifter(backend: str, model_path: str | None):
         from engines.lifter import Lifter
         return Lifter(backend=backend, model_path=model_path) if model_path else Lifter(backend=backend)
     except Exception as exc:  # noqa: BLE001
-        raise SetupError(f"lifter backend {backend!r} is not available: {type(exc).__name__}: {exc}") from None
+        raise SetupError(f"lifter backend {backend!r} is not available: {one_line(exc)}") from None
 
 
 def make_calibration(args, source):
@@ -120,7 +126,7 @@ def make_calibration(args, source):
         try:
             factory(source.frame_size)
         except (OSError, ValueError) as exc:
-            raise SetupError(f"calibration: {exc}") from None
+            raise SetupError(f"calibration: {one_line(exc)}") from None
     return factory
 
 
@@ -138,7 +144,7 @@ def make_sinks(args) -> list:
             sinks.append(Recorder(args.record, metadata, video=args.record_video))
         except Exception as exc:  # noqa: BLE001
             sinks[0].close()
-            raise SetupError(f"cannot record into {args.record}: {type(exc).__name__}: {exc}") from None
+            raise SetupError(f"cannot record into {args.record}: {one_line(exc)}") from None
     return sinks
 
 
@@ -163,6 +169,19 @@ def install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def wait_for_subscribers(args, publisher, stop: threading.Event) -> None:
+    """Hold the first frame back until ``--wait-subscribers`` subscribers joined (PUB/SUB slow joiner)."""
+    if args.wait_subscribers <= 0:
+        return
+    deadline = time.monotonic() + args.wait_timeout
+    while not stop.is_set() and time.monotonic() < deadline:
+        if publisher.wait_for_subscribers(args.wait_subscribers, min(0.2, max(0.0, deadline - time.monotonic()))):
+            return
+    if not stop.is_set():
+        print(f"warning: {publisher.subscriptions} of {args.wait_subscribers} subscribers joined within "
+              f"{args.wait_timeout:g} s; starting anyway", file=sys.stderr)
+
+
 # -- running ----------------------------------------------------------------------------------------
 def run_replay(args, stop: threading.Event) -> int:
     try:
@@ -173,11 +192,12 @@ def run_replay(args, stop: threading.Event) -> int:
     if not Path(path).exists():
         raise SetupError(f"no such recording: {path}")
     sinks = make_sinks(args)
+    wait_for_subscribers(args, sinks[0], stop)
     started = time.perf_counter()
     try:
         sent = replay_session(path, sinks, speed=args.speed or None, max_frames=args.max_frames, stop_event=stop)
     except (OSError, ValueError) as exc:
-        print(f"error: cannot replay {path}: {exc}", file=sys.stderr)
+        print(f"run_live: error: cannot replay {path}: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         for sink in sinks:
@@ -261,11 +281,7 @@ def run_pipeline(args, stop: threading.Event) -> int:
     print(f"source {source.name} {source.frame_size[0]}x{source.frame_size[1]}, detector {args.detector}, "
           f"lifter {args.lifter}, publishing on {publisher.address}", flush=True)
     pipeline.warm_up(source.frame_size)
-    if args.wait_subscribers > 0:
-        joined = publisher.wait_for_subscribers(args.wait_subscribers, args.wait_timeout)
-        if not joined and not stop.is_set():
-            print(f"warning: {publisher.subscriptions} of {args.wait_subscribers} subscribers joined within "
-                  f"{args.wait_timeout:g} s; starting anyway", file=sys.stderr)
+    wait_for_subscribers(args, publisher, stop)
     printer = make_status_printer(pipeline, source, args.status_every)
     try:
         result = pipeline.run(source, stop, on_frame=lambda r: printer(r, window))

@@ -114,10 +114,16 @@ class CaptureSource:
     #: ``(w, h)`` of the frames, known once the source is open (subclasses set it).
     frame_size: tuple[int, int] | None = None
 
-    def __init__(self, name: str, live: bool, pace_fps: float | None = None):
+    def __init__(self, name: str, live: bool, pace_fps: float | None = None, on_demand: bool = False):
         self.name = name
         self.live = live
         self.pace_fps = pace_fps
+        #: Read the next frame only once the pipeline has taken the last one (the demo, whose frames
+        #: cost a render each): nothing is read to be thrown away.
+        self.on_demand = on_demand
+        #: Unpaced sources are not real time: a frame's ``t_capture`` is when the pipeline takes it,
+        #: so that latency measures processing, not how long the frame queued behind the previous one.
+        self.stamp_on_take = not live and not on_demand
         self.captured = 0
         self.dropped = 0
         self.error: str | None = None
@@ -128,8 +134,8 @@ class CaptureSource:
         self._thread: threading.Thread | None = None
 
     # -- to implement -------------------------------------------------------------------------------
-    def _read(self) -> tuple[np.ndarray, dict | None] | None:
-        """The next ``(image, ground_truth)``, or None at the end of the stream."""
+    def _read(self) -> tuple | None:
+        """The next ``(image, ground_truth)`` or ``(image, ground_truth, index)``, or None at the end."""
         raise NotImplementedError
 
     def _release(self) -> None:
@@ -158,6 +164,8 @@ class CaptureSource:
             self._cond.notify_all()
         if frame is None:
             raise EndOfStream(self.error or "end of stream")
+        if self.stamp_on_take:
+            frame.t_capture = time.time()
         return frame
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -186,6 +194,11 @@ class CaptureSource:
         next_due = time.perf_counter()
         try:
             while not self._stop.is_set():
+                if self.on_demand:
+                    with self._cond:
+                        self._cond.wait_for(lambda: self._slot is None or self._stop.is_set())
+                    if self._stop.is_set():
+                        break
                 if interval:
                     delay = next_due - time.perf_counter()
                     if delay > 0 and self._stop.wait(delay):
@@ -195,8 +208,9 @@ class CaptureSource:
                 item = self._read()
                 if item is None:
                     break
-                image, truth = item
-                self._hand_over(CapturedFrame(image, self.captured, time.time(), self.name, truth))
+                image, truth = item[0], item[1]
+                index = item[2] if len(item) > 2 else self.captured
+                self._hand_over(CapturedFrame(image, index, time.time(), self.name, truth))
                 self.captured += 1
         except SourceError as exc:
             self.error = str(exc)
@@ -350,6 +364,11 @@ class ImageFolderSource(CaptureSource):
 class DemoSource(CaptureSource):
     """The built-in animated figure (``realtime.demo.DemoScene``) with its ground truth.
 
+    Rendering costs as much CPU as detection, so in realtime mode the demo renders on demand: when the
+    pipeline takes a frame, the next one is rendered for the current time (the animation runs in real
+    time) and the frame indices skipped meanwhile are counted as dropped, just as a camera's frames
+    would be. Frames that would be thrown away are never rendered.
+
     Args:
         options: ``SourceOptions`` (width, height, fps, realtime, demo_seed).
     """
@@ -369,12 +388,28 @@ class DemoSource(CaptureSource):
         self.frame_size = (int(first.image.shape[1]), int(first.image.shape[0]))
         #: The demo camera's exact intrinsics (3, 3): the pipeline may use them as its calibration.
         self.camera_matrix = np.asarray(first.camera_matrix, dtype=np.float64)
+        self.fps = fps
         self._next = 0
-        super().__init__("demo", live=options.realtime, pace_fps=fps if options.realtime else None)
+        self._t0: float | None = None
+        self.realtime = options.realtime
+        # Realtime: render on demand, pacing and drop counting happen in _read. Unpaced: render the
+        # next frame while the pipeline works on this one, hand over every frame.
+        super().__init__("demo", live=False, on_demand=options.realtime)
 
-    def _read(self) -> tuple[np.ndarray, dict]:
-        frame = self.scene.render(self._next)
-        self._next += 1
+    def _read(self) -> tuple[np.ndarray, dict, int]:
+        index = self._next
+        if self.realtime:
+            now = time.perf_counter()
+            if self._t0 is None:
+                self._t0 = now
+            due = int((now - self._t0) * self.fps)
+            if due < index:  # ahead of the clock: wait for this frame's time
+                self._stop.wait(self._t0 + index / self.fps - now)
+            else:
+                self.dropped += due - index
+                index = due
+        frame = self.scene.render(index)
+        self._next = index + 1
         truth = {
             "keypoints_2d": np.asarray(frame.keypoints_2d, np.float32),
             "joints_3d": np.asarray(frame.joints_3d, np.float32),
@@ -382,7 +417,7 @@ class DemoSource(CaptureSource):
             "camera_matrix": np.asarray(frame.camera_matrix, np.float64),
             "t": float(frame.t),
         }
-        return frame.image, truth
+        return frame.image, truth, index
 
 
 def open_source(spec: str, options: SourceOptions | None = None) -> CaptureSource:

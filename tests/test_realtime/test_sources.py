@@ -178,3 +178,19 @@ def test_demo_source_passes_ground_truth_along():
         assert f.ground_truth["joints_3d"].shape == (16, 3)
         assert f.ground_truth["keypoints_2d"].shape == (16, 2)
         assert np.all(np.isfinite(f.ground_truth["joints_3d"]))
+
+
+def test_realtime_demo_renders_on_demand_and_counts_the_frames_it_skipped():
+    demo = pytest.importorskip("realtime.demo", reason="realtime.demo (the demo figure) has not landed")
+    if not hasattr(demo, "DemoScene"):
+        pytest.skip("realtime.demo.DemoScene has not landed")
+    source = DemoSource(SourceOptions(realtime=True, width=160, height=120, fps=30.0)).start()
+    frames = []
+    for _ in range(4):
+        frames.append(source.get(timeout=10.0))
+        time.sleep(0.2)  # a slow pipeline: the animation goes on in real time meanwhile
+    source.stop()
+    indices = [f.index for f in frames]
+    assert indices == sorted(indices) and indices[-1] - indices[0] >= 12  # ~6 frames per 0.2 s at 30 fps
+    assert source.captured <= len(frames) + 1  # nothing rendered only to be thrown away
+    assert source.dropped >= indices[-1] + 1 - len(frames)
