@@ -66,12 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     metadata = {"source": f"stream {args.connect}", "recorded_by": "python -m realtime.recorder",
                 **parse_meta(args.meta)}
-    ctx = zmq.Context.instance()
-    sub = ctx.socket(zmq.SUB)
+    sub = zmq.Context.instance().socket(zmq.SUB)
     sub.setsockopt(zmq.LINGER, 0)
     sub.setsockopt(zmq.SUBSCRIBE, TOPIC)
-    sub.connect(args.connect)
-    rec = Recorder(args.out, metadata, options=RecorderOptions(flush_interval_s=args.flush_interval))
+    try:
+        sub.connect(args.connect)
+        rec = Recorder(args.out, metadata, options=RecorderOptions(flush_interval_s=args.flush_interval))
+    except (zmq.ZMQError, OSError) as exc:
+        sub.close()
+        print(f"error: cannot record {args.connect} into {args.out}: {exc}", file=sys.stderr)
+        return 1
     print(f"recording {args.connect} -> {rec.path} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     bar = tqdm(unit="frame", desc="recording", disable=args.quiet, file=sys.stderr, mininterval=1.0)
     t_start = time.monotonic()
