@@ -8,7 +8,8 @@ TensorRT 10 Python API with named tensors (``num_io_tensors``, ``set_input_shape
 ``set_tensor_address``, ``execute_async_v3``); CUDA memory and streams come from NVIDIA's
 ``cuda-python`` runtime bindings (``cuda.bindings.runtime``, as in TensorRT's own Python samples),
 which is small and needs no PyTorch. Install on a machine with an NVIDIA GPU and CUDA:
-``pip install tensorrt cuda-python``.
+``pip install "tensorrt>=10,<11" cuda-python``. TensorRT 11 removed ``BuilderFlag.FP16``: there the
+engine is built in the ONNX file's own precision (FP32), with a warning.
 
 The serialized plan is cached under ``cache_dir`` keyed by the GPU name, the TensorRT version, the
 ONNX file's SHA-256, the precision and the shape profiles: a plan is only valid for the GPU and
@@ -22,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +33,15 @@ import numpy as np
 #: Shown when ``tensorrt`` (or the CUDA bindings) cannot be imported.
 INSTALL_HINT = (
     "TensorRT backend unavailable: {what}. It needs an NVIDIA GPU with a CUDA driver and the Python "
-    "packages `tensorrt` (10 or later) and `cuda-python`: `pip install tensorrt cuda-python`. "
-    "Use backend='onnxruntime' on machines without them."
+    "packages `tensorrt` (10 or later) and `cuda-python`: `pip install tensorrt cuda-python` "
+    "(TensorRT 10.x builds FP16 engines from our FP32 ONNX files: `pip install \"tensorrt>=10,<11\" cuda-python`; "
+    "11.x builds them in FP32). Use backend='onnxruntime' on machines without them."
 )
 #: Default folder for built plans (ignored by git); override with $SEMGCN_TRT_CACHE or cache_dir=.
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / ".trt_cache"
 
 ShapeTriple = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+log = logging.getLogger(__name__)
 
 
 class TensorRTUnavailable(ImportError):
@@ -142,6 +147,25 @@ def resolve_profiles(network_inputs: dict[str, tuple[int, ...]], input_shapes: d
             raise ValueError(f"{name}: need 1 <= min <= opt <= max on every axis, got {triple}")
         profiles[name] = triple
     return profiles
+
+
+def fp16_builder_flag(trt, fp16: bool):
+    """The builder flag that allows FP16 kernels, or None (with a warning) where there is none.
+
+    TensorRT 10 builds "weakly typed" networks and takes ``BuilderFlag.FP16``; TensorRT 11 removed
+    that flag (networks are strongly typed: precision comes from the ONNX graph's own types). There
+    the engine is built in the ONNX file's precision (FP32 for our exports).
+    """
+    if not fp16:
+        return None
+    flag = getattr(getattr(trt, "BuilderFlag", None), "FP16", None)
+    if flag is None:
+        msg = (f"TensorRT {getattr(trt, '__version__', '?')} has no BuilderFlag.FP16 (strongly typed networks): "
+               "building in the ONNX model's own precision (FP32). For FP16 convert the ONNX file to mixed "
+               "precision first (NVIDIA ModelOpt AutoCast) or install tensorrt 10.x.")
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+        log.warning(msg)
+    return flag
 
 
 def check_call(result):
@@ -258,8 +282,9 @@ class TrtEngine:
         network, _parser = self._parse(builder)  # keep the parser alive while building
         config = builder.create_builder_config()
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, self.workspace_bytes)
-        if self.fp16:
-            config.set_flag(trt.BuilderFlag.FP16)
+        flag = fp16_builder_flag(trt, self.fp16)
+        if flag is not None:
+            config.set_flag(flag)
         profile = builder.create_optimization_profile()
         for name, (lo, opt, hi) in self.profiles.items():
             profile.set_shape(name, lo, opt, hi)

@@ -7,8 +7,8 @@ import pytest
 
 from engines import trt_engine
 from engines.backends.lifter_tensorrt import MAX_BATCH, lifter_profile
-from engines.trt_engine import (TensorRTUnavailable, TrtEngine, check_call, engine_cache_key, import_tensorrt,
-                                plan_path, resolve_profiles)
+from engines.trt_engine import (TensorRTUnavailable, TrtEngine, check_call, engine_cache_key, fp16_builder_flag,
+                                import_tensorrt, plan_path, resolve_profiles)
 
 PROFILE = {"keypoints": ((1, 16, 2), (1, 16, 2), (256, 16, 2))}
 BASE = dict(model_sha256="a" * 64, gpu_name="NVIDIA GeForce RTX 3060", trt_version="10.3.0", fp16=True,
@@ -84,3 +84,14 @@ def test_check_call_unpacks_cuda_python_results():
 def test_default_cache_dir_is_git_ignored():
     gitignore = (trt_engine.DEFAULT_CACHE_DIR.parent / ".gitignore").read_text()
     assert "/.trt_cache/" in gitignore and trt_engine.DEFAULT_CACHE_DIR.name == ".trt_cache"
+
+
+def test_fp16_flag_on_tensorrt_10_and_its_absence_on_11():
+    from types import SimpleNamespace
+
+    trt10 = SimpleNamespace(__version__="10.3.0", BuilderFlag=SimpleNamespace(FP16="fp16-flag"))
+    trt11 = SimpleNamespace(__version__="11.0.0", BuilderFlag=SimpleNamespace())
+    assert fp16_builder_flag(trt10, True) == "fp16-flag"
+    assert fp16_builder_flag(trt10, False) is None
+    with pytest.warns(RuntimeWarning, match="no BuilderFlag.FP16"):
+        assert fp16_builder_flag(trt11, True) is None
