@@ -20,6 +20,7 @@ from realtime.viewer_scene import SceneState
 
 HUD_COLOUR = (0.92, 0.92, 0.92)
 _HUD_DEPTH_M = 0.2  # in front of the camera's fixed near plane (viewer_camera), behind nothing
+_BOUNDS_HALF_SIZE_M = 3.0
 _FONT_UNITS_PER_LINE = 16.0  # height of one text line in the units of TriangleMesh.create_text
 
 
@@ -60,12 +61,41 @@ class SceneGeometries:
         option.background_color = np.asarray(BACKGROUND_COLOUR)
         option.mesh_show_back_face = True  # the HUD text is seen from behind once mirrored to y-down
         option.line_width = 2.0
+        # Open3D measures zoom against the bounding box of the geometries present when the view was
+        # last reset, and turns around its centre: an invisible box (one zero-area triangle) keeps that
+        # fixed, whatever is drawn.
+        self.bounds = o3d.geometry.TriangleMesh()
+        self.bounds.triangles = o3d.utility.Vector3iVector([[0, 1, 2]])
+        self._bounds_added = False
+        self.set_view(None)
+
+    def set_view(self, view: CameraView | None, centre=(0.0, 0.0, 0.0)) -> None:
+        """Point the camera exactly at ``view`` (None: leave it), turning around ``centre`` from then on.
+
+        Open3D puts the point the camera turns around (the one ``set_lookat`` moves) on the view axis
+        at the depth of the bounding box's centre, and grows the box with every geometry added with a
+        reset, so everything steps out while a 6 m box around ``centre`` alone sets it.
+        """
+        import open3d as o3d
+
+        corner = np.full(3, _BOUNDS_HALF_SIZE_M)
+        centre = np.asarray(centre, dtype=np.float64)
+        self.bounds.vertices = o3d.utility.Vector3dVector(np.stack([centre - corner, centre + corner, centre - corner]))
+        for name in self._shown:
+            self.vis.remove_geometry(getattr(self, name), reset_bounding_box=False)
+        if self._bounds_added:  # the last one out empties the box (a reset refits it to what is left)
+            self.vis.remove_geometry(self.bounds, reset_bounding_box=True)
+        self.vis.add_geometry(self.bounds, reset_bounding_box=True)
+        self._bounds_added = True
+        for name in self._shown:
+            self.vis.add_geometry(getattr(self, name), reset_bounding_box=False)
+        if view is not None:
+            apply_view(self.vis, view)
 
     def _show(self, name: str, visible: bool) -> None:
         geometry = getattr(self, name)
         if visible and name not in self._shown:
-            # The first geometry sets the bounding box that zoom is relative to; never reset it later.
-            self.vis.add_geometry(geometry, reset_bounding_box=not self._shown)
+            self.vis.add_geometry(geometry, reset_bounding_box=False)  # keep the user's view
             self._shown.add(name)
         elif visible:
             self.vis.update_geometry(geometry)
@@ -176,7 +206,7 @@ def render_state_to_image(state: SceneState, width: int = 960, height: int = 720
         geometries = SceneGeometries(vis, style, show_grid, show_frustum)
         geometries.sync(state)
         view = view or default_view(state.look_at, width, height)
-        apply_view(vis, view)
+        geometries.set_view(view, state.look_at)
         if hud_text:
             geometries.set_hud(hud_text, view)
         vis.poll_events()

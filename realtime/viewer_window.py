@@ -15,7 +15,7 @@ import numpy as np
 
 from realtime.viewer_geometry import SkeletonStyle
 from realtime.viewer_receiver import ReceiverOptions, StreamReceiver, StreamStats
-from realtime.viewer_camera import apply_view, current_view, default_view
+from realtime.viewer_camera import current_view, default_view
 from realtime.viewer_render import SceneGeometries
 from realtime.viewer_scene import SceneOptions, SceneState
 
@@ -95,7 +95,8 @@ class LiveViewer:
 
     def reset_view(self) -> bool:
         """Put the camera back to the three-quarter view of the subject."""
-        apply_view(self.vis, default_view(self.state.look_at, self.options.width, self.options.height))
+        now = current_view(self.vis)  # the window's size now: the user may have resized it
+        self.geometries.set_view(default_view(self.state.look_at, now.width, now.height), self.state.look_at)
         return False
 
     def _toggle_follow(self) -> bool:

@@ -292,6 +292,12 @@ def test_live_window_draws_the_stream_shows_status_and_hides_nobody():
     viewer = LiveViewer(WindowOptions(connect=publisher.address, width=320, height=240))
     try:
         viewer.open()
+        from realtime.viewer_camera import current_view
+
+        # The view turns around the subject: following it to where it already is moves nothing.
+        opened = current_view(viewer.vis).extrinsic
+        viewer.vis.get_view_control().set_lookat(viewer.state.look_at)
+        assert np.allclose(current_view(viewer.vis).extrinsic, opened, atol=1e-6)
         end = time.monotonic() + 10
         while viewer.frames_drawn < 5 and time.monotonic() < end:
             assert viewer.step()
@@ -301,8 +307,6 @@ def test_live_window_draws_the_stream_shows_status_and_hides_nobody():
         assert labels.count("left") > 5 and labels.count("right") > 5
 
         # The user orbits; the subject walks 1.5 m: the view follows, keeping the user's orbit.
-        from realtime.viewer_camera import current_view
-
         start = current_view(viewer.vis).extrinsic
         viewer.vis.get_view_control().rotate(150.0, 40.0)
         viewer.step()
