@@ -55,11 +55,16 @@ class BvhExportOptions:
         end_site_fraction: length of the End Site stubs (feet, hands, top of head) as a fraction of
             the last bone's length.
         decimals: decimals written for positions and angles (6 keeps FK errors far below 1 um).
+        per_frame_lengths: also give every joint ``X/Y/Zposition`` channels holding its bone at the
+            frame's own length (the OFFSETs keep the median lengths), so that forward kinematics gives
+            the recorded joints exactly even when the bone lengths vary. The channels replace the
+            OFFSET, as Blender's importer reads them (checked); some tools add them instead.
     """
 
     unit: str = "m"
     end_site_fraction: float = 0.25
     decimals: int = 6
+    per_frame_lengths: bool = False
 
 
 @dataclass
@@ -197,13 +202,29 @@ def joints_to_bvh(joints_camera: np.ndarray, valid: np.ndarray, frame_time: floa
     nodes = build_nodes(median_bone_lengths(joints[valid]), options.end_site_fraction)
     local = solve_rotations(joints, nodes)
     scale = _UNIT_SCALE[options.unit]
-    columns = [joints[:, 0] * scale]
-    columns += [rot.as_euler("ZYX", degrees=True) for rot in local]  # Zrotation Yrotation Xrotation
+    columns, with_position = [], []
+    for node, rot in zip(nodes, local):  # nodes are in the HIERARCHY's channel order
+        with_position.append(node.parent < 0 or options.per_frame_lengths)
+        if node.parent < 0:
+            columns.append(joints[:, 0] * scale)
+        elif options.per_frame_lengths:
+            columns.append(_frame_offsets(node, joints) * scale)
+        columns.append(rot.as_euler("ZYX", degrees=True))  # Zrotation Yrotation Xrotation
     motion = np.concatenate(columns, axis=1)
-    return _format(nodes, motion, frame_time, scale, options.decimals)
+    return _format(nodes, with_position, motion, frame_time, scale, options.decimals)
 
 
-def _format(nodes: list[BvhNode], motion: np.ndarray, frame_time: float, scale: float, decimals: int) -> str:
+def _frame_offsets(node: BvhNode, joints: np.ndarray) -> np.ndarray:
+    # The node's OFFSET stretched to each frame's bone length (links sit on their joint: zero).
+    rest_length = np.linalg.norm(node.offset)
+    if rest_length == 0.0:
+        return np.zeros((len(joints), 3))
+    lengths = np.linalg.norm(joints[:, node.joint] - joints[:, PARENTS[node.joint]], axis=-1)
+    return (lengths / rest_length)[:, None] * node.offset
+
+
+def _format(nodes: list[BvhNode], with_position: list[bool], motion: np.ndarray, frame_time: float,
+            scale: float, decimals: int) -> str:
     fmt = f"{{:.{decimals}f}}"
     vec = lambda v: " ".join(fmt.format(x + 0.0) for x in v * scale)  # noqa: E731  (+0.0: no "-0.0")
     lines = ["HIERARCHY"]
@@ -214,7 +235,7 @@ def _format(nodes: list[BvhNode], motion: np.ndarray, frame_time: float, scale: 
         lines.append(f"{pad}{'ROOT' if node.parent < 0 else 'JOINT'} {node.name}")
         lines.append(pad + "{")
         lines.append(f"{pad}\tOFFSET {vec(node.offset)}")
-        pos = "Xposition Yposition Zposition " if node.parent < 0 else ""
+        pos = "Xposition Yposition Zposition " if with_position[i] else ""
         lines.append(f"{pad}\tCHANNELS {6 if pos else 3} {pos}Zrotation Yrotation Xrotation")
         for k in children[i]:
             emit(k, depth + 1)

@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("session", help="recorded session (.mcap)")
     parser.add_argument("--blender-python", required=True, help="a Python interpreter that can `import bpy`")
     parser.add_argument("--samples", type=int, default=40, help="frames to compare (default: %(default)s)")
+    parser.add_argument("--per-frame-lengths", action="store_true",
+                        help="check the export with --bone-lengths per-frame (position channels on every joint)")
     parser.add_argument("--tol-mm", type=float, default=1.0, help="largest error accepted (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     valid = np.array([f.has_person for f in session.frames])
     joints = np.stack([f.joints_3d if f.has_person else np.zeros((16, 3), np.float32) for f in session.frames])
     with tempfile.TemporaryDirectory() as tmp:
-        bvh = export_bvh(session, Path(tmp) / "clip.bvh")
+        bvh = export_bvh(session, Path(tmp) / "clip.bvh", per_frame_lengths=args.per_frame_lengths)
         ref = Path(tmp) / "ref.npy"
         np.save(ref, camera_to_bvh(fill_missing(joints.astype(np.float64), valid)))
         run = subprocess.run([args.blender_python, "-c", _BLENDER_SCRIPT, str(bvh), str(ref),

@@ -12,6 +12,7 @@
   "joints_3d", ...}]}``.
 * ``bvh``: a y-up skeleton with the subject's median bone lengths and per-frame joint rotations
   (realtime/bvh_export.py, docs/recording.md); the frame time is the session's median frame interval.
+  ``--bone-lengths per-frame`` adds position channels carrying each frame's bone lengths.
 """
 from __future__ import annotations
 
@@ -90,8 +91,15 @@ def _float_lists(array: np.ndarray) -> Any:
     return nested
 
 
-def export_bvh(session: Session, out: Path, unit: str = "m") -> Path:
+def export_bvh(session: Session, out: Path, unit: str = "m", per_frame_lengths: bool = False) -> Path:
     """Write the BVH clip of ``session`` to ``out``.
+
+    Args:
+        session: the recorded session.
+        out: the ``.bvh`` file.
+        unit: ``"m"``, ``"cm"`` or ``"mm"``.
+        per_frame_lengths: add position channels that carry each frame's bone lengths (exact joints
+            even where the lifter's bone lengths vary; see ``realtime.bvh_export.BvhExportOptions``).
 
     Raises:
         ValueError: when no frame has a person.
@@ -107,7 +115,7 @@ def export_bvh(session: Session, out: Path, unit: str = "m") -> Path:
             have_root &= root is not None
             roots[i] = root if root is not None else 0.0
     text = joints_to_bvh(joints, valid, 1.0 / session.fps, roots if have_root and valid.any() else None,
-                         BvhExportOptions(unit=unit))
+                         BvhExportOptions(unit=unit, per_frame_lengths=per_frame_lengths))
     return write_bvh(out, text)
 
 
@@ -119,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None, help="output file (default: the session path with the format's suffix)")
     parser.add_argument("--unit", default="m", choices=("m", "cm", "mm"),
                         help="BVH length unit (default: %(default)s; Blender's BVH import expects metres at scale 1)")
+    parser.add_argument("--bone-lengths", default="median", choices=("median", "per-frame"),
+                        help="BVH bones: 'median' = a rigid skeleton with the subject's median bone lengths "
+                             "(rotations only; joints exact when the recorded lengths are constant); "
+                             "'per-frame' = also position channels with each frame's lengths, so the "
+                             "joints are reproduced exactly (default: %(default)s)")
     return parser
 
 
@@ -137,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.to == "json":
             export_json(session, out)
         else:
-            export_bvh(session, out, args.unit)
+            export_bvh(session, out, args.unit, per_frame_lengths=args.bone_lengths == "per-frame")
     except (SessionError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -79,6 +79,27 @@ def test_bvh_with_varying_bone_lengths_keeps_every_bone_direction(tmp_path):
     assert np.all(np.linalg.norm(fk - want, axis=-1).max(-1) <= deviation + 1e-5)
 
 
+def test_bvh_with_per_frame_lengths_reproduces_lifter_like_joints_within_1mm(tmp_path):
+    rng = np.random.default_rng(4)
+    frames = synthetic_frames(90)
+    for frame in frames:  # lifter-like output: 5 mm jitter on every joint, bone lengths vary
+        if frame.has_person:
+            noisy = frame.joints_3d + rng.normal(0, 0.005, (16, 3)).astype(np.float32)
+            frame.joints_3d = noisy - noisy[:1]
+    path = record(tmp_path, encoded(frames))
+    out = tmp_path / "exact.bvh"
+    assert main([str(path), "--to", "bvh", "--out", str(out), "--bone-lengths", "per-frame"]) == 0
+    _, fk = bvh_joint_positions(out)  # semgcn.bvh detects the "replace" position convention
+    valid = np.array([f.has_person for f in frames])
+    want = camera_to_bvh(np.stack([f.joints_3d if f.has_person else np.zeros((16, 3)) for f in frames]))
+    error = np.linalg.norm(fk - want, axis=-1)[valid]
+    assert error.max() < 1e-3, f"max FK error {error.max() * 1000:.3f} mm"
+    # without the position channels the same data would be off by the length jitter
+    rigid = tmp_path / "rigid.bvh"
+    assert main([str(path), "--to", "bvh", "--out", str(rigid)]) == 0
+    assert np.linalg.norm(bvh_joint_positions(rigid)[1] - want, axis=-1)[valid].max() > 5e-3
+
+
 def test_bvh_root_follows_root_translation(tmp_path):
     frames = synthetic_frames(60, empty_every=0)
     for i, frame in enumerate(frames):
