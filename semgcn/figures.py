@@ -57,9 +57,10 @@ def plot_semgconv_weights(model: torch.nn.Module, path: str | Path, title: str =
     layers = semgconv_layers(model)
     if not layers:
         return None
-    cols = min(4, len(layers))
+    cols = min(5, len(layers))
     rows = int(np.ceil(len(layers) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 3.3 * rows + 0.6), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 1.0, 2.7 * rows + 0.5), squeeze=False,
+                             layout="constrained")
     short = [n.replace("right_", "R").replace("left_", "L")[:8] for n in JOINT_NAMES]
     with torch.no_grad():
         for ax, (name, layer) in zip(axes.flat, layers):
@@ -72,7 +73,7 @@ def plot_semgconv_weights(model: torch.nn.Module, path: str | Path, title: str =
             ax.set_yticks(range(len(short)), short, fontsize=5)
     for ax in list(axes.flat)[len(layers):]:
         ax.axis("off")
-    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label="softmax(M ⊙ A)")
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="softmax(M ⊙ A)")
     fig.suptitle(title or "learned SemGConv edge weights (row: receiving joint)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
