@@ -5,8 +5,9 @@ the origin. The display frame is y up: a rotation of 180 degrees about x, ``(x, 
 (a proper rotation, so left stays left), which puts the real camera at the origin looking down -z,
 as an OpenGL camera does. The skeleton goes to ``root_translation`` when the stream carries it (the
 calibration stage), else ``default_distance`` metres in front of the camera. With ``coords="world"``
-the stream's ``joints_world`` are shown (y-up as they are; a world frame named z-up is turned to y-up)
-and the camera is placed in it by fitting the rigid motion between the camera-frame and world joints.
+the stream's ``joints_world`` are shown (y-up as they are; a z-up world is turned to y-up) and the
+camera is placed by the header's ``world_frame`` transform, or else by fitting the rigid motion
+between the camera-frame and world joints of the frame.
 
 Pure numpy; ``SceneState`` keeps the little history the view needs (trail, smoothed floor and
 look-at point) and knows nothing about windows or sockets.
@@ -23,7 +24,8 @@ from semgcn.codec import default_intrinsics
 from semgcn.skeleton import JOINT_INDEX, ROOT
 
 CAMERA_TO_DISPLAY = np.diag([1.0, -1.0, -1.0])
-Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+#: calibration's z-up world (x forward, y left, z up) -> its y-up world (x right, y up, z back).
+Z_UP_TO_Y_UP = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [-1.0, 0.0, 0.0]])
 _FEET = (JOINT_INDEX["right_ankle"], JOINT_INDEX["left_ankle"])
 _ANKLE_HEIGHT_M = 0.08  # the ankle joint sits about this far above the sole
 _DEFAULT_PELVIS_HEIGHT_M = 0.95
@@ -54,8 +56,9 @@ def camera_intrinsics(frame: Frame) -> np.ndarray:
     """The source camera's ``(3, 3)`` matrix K: from the header when it carries one, else the default.
 
     Accepted header fields (first found wins): ``camera_matrix`` (3x3), ``calibration.camera_matrix``,
-    ``intrinsics`` as ``{fx, fy, cx, cy}`` or ``{focal, center}``. Otherwise
-    ``semgcn.codec.default_intrinsics(image_size)``, the lifter's own assumption.
+    ``camera`` (the calibration stage's, docs/stream_format.md) or ``intrinsics`` as ``{fx, fy, cx, cy}``
+    or ``{focal, center}``. Otherwise ``semgcn.codec.default_intrinsics(image_size)``, the lifter's
+    own assumption.
     """
     header = frame.header or {}
     calibration = header.get("calibration") if isinstance(header.get("calibration"), dict) else {}
@@ -66,17 +69,19 @@ def camera_intrinsics(frame: Frame) -> np.ndarray:
                 return k
         except (TypeError, ValueError):
             pass
-    intr = header.get("intrinsics")
-    if isinstance(intr, dict):
+    for intr in (header.get("camera"), header.get("intrinsics")):
+        if not isinstance(intr, dict):
+            continue
         try:
             if "fx" in intr:
                 fx, fy, cx, cy = (float(intr[k]) for k in ("fx", "fy", "cx", "cy"))
             else:
                 fx = fy = float(intr["focal"])
                 cx, cy = (float(c) for c in intr["center"])
-            return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
         except (KeyError, TypeError, ValueError):
-            pass
+            continue
+        if fx > 0 and fy > 0 and all(np.isfinite([fx, fy, cx, cy])):
+            return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
     focal, centre = default_intrinsics(frame.image_size)
     return np.array([[focal, 0.0, centre[0]], [0.0, focal, centre[1]], [0.0, 0.0, 1.0]])
 
@@ -112,11 +117,38 @@ def place_frame(frame: Frame, options: SceneOptions):
     joints_cam = joints_cam - joints_cam[ROOT] + offset
     world = frame.arrays.get("joints_world")
     if options.coords == "world" and world is not None:
-        to_y_up = Z_UP_TO_Y_UP if "z-up" in str(frame.header.get("world_frame", "")).lower() else np.eye(3)
+        to_y_up = Z_UP_TO_Y_UP if _world_up(frame.header.get("world_frame")) == "z" else np.eye(3)
         joints = np.asarray(world, dtype=np.float64) @ to_y_up.T
-        fit = _fit_rigid(joints_cam, joints) if root is not None else None
-        return joints, fit
+        pose = _camera_in_world(frame.header.get("world_frame"))
+        if pose is not None:
+            return joints, (to_y_up @ pose[0], to_y_up @ pose[1])
+        return joints, (_fit_rigid(joints_cam, joints) if root is not None else None)
     return joints_cam @ CAMERA_TO_DISPLAY.T, (CAMERA_TO_DISPLAY, np.zeros(3))
+
+
+def _world_up(world_frame) -> str:
+    """"z" or "y": the up axis of the stream's world frame (a dict with ``up``, or a name like "z-up")."""
+    if isinstance(world_frame, dict):
+        return "z" if str(world_frame.get("up", "y")).lower().startswith("z") else "y"
+    return "z" if "z-up" in str(world_frame or "").lower() else "y"
+
+
+def _camera_in_world(world_frame):
+    """``(R, t)`` with ``p_world = R @ p_cam + t`` from the calibration header, or None when absent.
+
+    The header gives ``rotation_world_from_camera`` R and ``origin_in_camera_m`` o with
+    ``p_world = R (p_cam - o)`` (calibration/world.py).
+    """
+    if not isinstance(world_frame, dict):
+        return None
+    try:
+        r = np.asarray(world_frame["rotation_world_from_camera"], dtype=np.float64).reshape(3, 3)
+        o = np.asarray(world_frame["origin_in_camera_m"], dtype=np.float64).reshape(3)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (np.all(np.isfinite(r)) and np.all(np.isfinite(o))):
+        return None
+    return r, -r @ o
 
 
 class SceneState:

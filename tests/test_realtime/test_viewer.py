@@ -103,14 +103,41 @@ def test_world_coordinates_place_the_camera_by_the_rigid_fit():
     world_z_up = cam @ r_true.T + t_true
     frame = make_frame(joints=t_pose(), root_translation=root.astype(np.float32),
                        joints_world=world_z_up.astype(np.float32))
-    frame.header["world_frame"] = "floor, z-up"
+    frame.header["world_frame"] = {"name": "floor", "up": "z"}
     joints, (r, t) = place_frame(frame, SceneOptions(coords="world"))
-    to_y_up = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]])
+    to_y_up = np.array([[0, -1, 0], [0, 0, 1], [-1, 0, 0]])  # x forward, y left, z up -> x right, y up, z back
     assert np.allclose(joints, world_z_up @ to_y_up.T, atol=1e-5)
     assert np.allclose(cam @ r.T + t, joints, atol=1e-4)  # the fitted camera pose maps camera -> display
+    # The calibration header's transform (p_world = R (p_cam - o)) is used when present.
+    origin = -r_true.T @ t_true
+    frame.header["world_frame"].update(rotation_world_from_camera=r_true.tolist(), origin_in_camera_m=origin.tolist())
+    del frame.arrays["root_translation"]
+    joints, (r, t) = place_frame(frame, SceneOptions(coords="world"))
+    assert np.allclose(cam @ r.T + t, joints, atol=1e-5)
     # Without joints_world the world view falls back to the camera frame.
     joints, _ = place_frame(make_frame(joints=t_pose()), SceneOptions(coords="world"))
     assert np.allclose(joints[J["pelvis"]], [0, 0, -3.0])
+
+
+def test_world_frames_of_the_calibration_stage_display_alike_for_y_up_and_z_up():
+    from calibration.camera_file import FloorPlane
+    from calibration.world import world_frame_from_floor
+
+    tilt = np.radians(12.0)  # camera pitched down 12 degrees, 1.4 m above the floor
+    normal = np.array([0.0, -np.cos(tilt), -np.sin(tilt)])
+    floor = FloorPlane(normal=normal, offset_m=1.4, source="board")
+    root = np.array([0.2, 0.5, 3.2])
+    shown = {}
+    for up in ("y", "z"):
+        world = world_frame_from_floor(floor, up)
+        frame = make_frame(joints=t_pose(), root_translation=root.astype(np.float32),
+                           joints_world=world.to_world(t_pose() + root).astype(np.float32))
+        frame.header["world_frame"] = world.header()
+        joints, (r, t) = place_frame(frame, SceneOptions(coords="world"))
+        assert np.allclose((t_pose() + root) @ r.T + t, joints, atol=1e-4)  # the camera placed by the header
+        shown[up] = joints
+    assert np.allclose(shown["y"], shown["z"], atol=1e-4)
+    assert shown["y"][J["head"], 1] > shown["y"][J["pelvis"], 1]  # up is up
 
 
 def test_intrinsics_come_from_the_header_else_the_lifters_default():
@@ -122,6 +149,8 @@ def test_intrinsics_come_from_the_header_else_the_lifters_default():
     assert np.allclose(camera_intrinsics(frame), frame.header["camera_matrix"])
     frame.header = {"calibration": {"camera_matrix": "garbage"}, "intrinsics": {"fx": 400, "fy": 410, "cx": 1, "cy": 2}}
     assert np.allclose(camera_intrinsics(frame), [[400, 0, 1], [0, 410, 2], [0, 0, 1]])
+    frame.header = {"camera": {"calibrated": True, "fx": 600.0, "fy": 601.0, "cx": 322.0, "cy": 241.0}}
+    assert np.allclose(camera_intrinsics(frame), [[600, 0, 322], [0, 601, 241], [0, 0, 1]])
     points, _ = frustum_lines(k, (640, 480), depth=1.0)
     # The frustum's corner rays project back onto the image corners.
     uv = points[1:] @ k.T
