@@ -1,0 +1,186 @@
+"""Check the built-in demo source against BlazePose: render speed, detection rate, 2D error vs ground truth.
+
+    python -m tools.demo_check                          # 10 s at 30 fps, mediapipe's own Pose
+    python -m tools.demo_check --seconds 36 --detectors mediapipe onnxruntime
+    python -m tools.demo_check --save-frame docs/figures/demo_frame.png --frame-index 330 --seconds 0
+
+Prints, per detector: the share of frames where a person was found, the median / p90 2D error of the
+16 canonical joints against the demo's projected ground truth (pixels), the median per joint, and the
+same split by view (front, three-quarter, side, back) and by action. BlazePose's hip landmarks sit
+higher and wider than a skeleton's hip joint centres, so the hip rows measure that convention gap as
+much as the detector.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from realtime.demo import DemoScene
+from semgcn.skeleton import JOINT_NAMES
+
+VIEWS = ((30.0, "front"), (70.0, "three-quarter"), (115.0, "side"), (150.0, "back-three-quarter"),
+         (181.0, "back"))
+
+
+def view_name(view_yaw_deg: float) -> str:
+    """Bucket of a figure's yaw relative to the camera (0 = facing it, 180 = back to it)."""
+    yaw = abs(view_yaw_deg)
+    return next(name for limit, name in VIEWS if yaw < limit)
+
+
+class MediapipePose:
+    """The mediapipe package's own Pose (video mode), mapped to the canonical 16 joints."""
+
+    name = "mediapipe"
+
+    def __init__(self, model_complexity: int = 1) -> None:
+        import mediapipe as mp  # optional dependency of this tool only
+
+        from engines.blazepose.mapping import blazepose_to_canonical
+
+        self._to16 = blazepose_to_canonical
+        self._pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=model_complexity)
+
+    def __call__(self, image_bgr: np.ndarray) -> np.ndarray | None:
+        result = self._pose.process(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+        if result.pose_landmarks is None:
+            return None
+        h, w = image_bgr.shape[:2]
+        landmarks = np.array([[p.x * w, p.y * h] for p in result.pose_landmarks.landmark], np.float32)
+        return self._to16(landmarks)[0]
+
+
+class ProjectDetector:
+    """The project's own BlazePose engines (``engines.detector.PoseDetector``)."""
+
+    def __init__(self, backend: str) -> None:
+        from engines.detector import PoseDetector
+
+        self.name = f"engines.detector[{backend}]"
+        self._det = PoseDetector(backend=backend)
+
+    def __call__(self, image_bgr: np.ndarray) -> np.ndarray | None:
+        result = self._det(image_bgr)
+        return None if result is None else np.asarray(result.keypoints_2d, np.float32)
+
+
+def make_detector(name: str, model_complexity: int):
+    if name == "mediapipe":
+        return MediapipePose(model_complexity)
+    return ProjectDetector(name)
+
+
+def benchmark_render(scene: DemoScene, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wall-clock and process-CPU milliseconds per ``scene.render`` call over ``frames`` frames."""
+    wall, cpu = [], []
+    for index in range(frames):
+        w0, c0 = time.perf_counter(), time.process_time()
+        scene.render(index)
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return np.array(wall) * 1e3, np.array(cpu) * 1e3
+
+
+def evaluate(scene: DemoScene, indices: range, detectors: list) -> dict[str, dict]:
+    """Run every detector on frames ``indices`` (rendered once each, streamed, not kept).
+
+    Returns, per detector name: ``found`` (N,) bool, ``errors`` (N, 16) pixels (NaN where nobody was
+    found), and the ``views`` / ``actions`` labels of the frames.
+    """
+    results = {d.name: {"found": [], "errors": [], "views": [], "actions": []} for d in detectors}
+    for index in tqdm(indices, desc="render+detect", unit="frame"):
+        frame = scene.render(index)
+        for detector in detectors:
+            keypoints = detector(frame.image)
+            res = results[detector.name]
+            res["found"].append(keypoints is not None)
+            res["errors"].append(np.full(len(JOINT_NAMES), np.nan) if keypoints is None
+                                 else np.linalg.norm(keypoints - frame.keypoints_2d, axis=1))
+            res["views"].append(view_name(frame.view_yaw_deg))
+            res["actions"].append(frame.action)
+    for res in results.values():
+        res["found"] = np.array(res["found"], dtype=bool)
+        res["errors"] = np.array(res["errors"]).reshape(-1, len(JOINT_NAMES))
+    return results
+
+
+def _summary(found: np.ndarray, errors: np.ndarray) -> str:
+    ok = errors[found]
+    med = f"{np.median(ok):5.1f}" if len(ok) else "  n/a"
+    p90 = f"{np.percentile(ok, 90):5.1f}" if len(ok) else "  n/a"
+    return f"found {found.sum():4d}/{len(found):4d} ({100.0 * found.mean():5.1f} %)  median {med} px  p90 {p90} px"
+
+
+def report(name: str, result: dict) -> None:
+    found, errors = result["found"], result["errors"]
+    print(f"\n== {name}")
+    print(f"all frames          {_summary(found, errors)}")
+    for key in ("views", "actions"):
+        groups = defaultdict(list)
+        for i, label in enumerate(result[key]):
+            groups[label].append(i)
+        for label, idx in groups.items():
+            print(f"  {label:18s}{_summary(found[idx], errors[idx])}")
+    if found.any():
+        per_joint = np.median(errors[found], axis=0)
+        print("median error per joint (px): " + ", ".join(
+            f"{n} {e:.1f}" for n, e in zip(JOINT_NAMES, per_joint)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="length of the demo clip to check, from frame --start (0: no detection check)")
+    parser.add_argument("--start", type=int, default=0, help="first frame index")
+    parser.add_argument("--fps", type=float, default=30.0, help="demo frame rate")
+    parser.add_argument("--seed", type=int, default=0, help="demo seed (camera placement, clothes, start)")
+    parser.add_argument("--size", type=int, nargs=2, default=(640, 480), metavar=("W", "H"), help="image size")
+    parser.add_argument("--detectors", nargs="+", default=["mediapipe"],
+                        help="'mediapipe' (the mediapipe package's Pose) and/or a backend of "
+                             "engines.detector.PoseDetector such as 'onnxruntime'")
+    parser.add_argument("--model-complexity", type=int, default=1, choices=(0, 1, 2),
+                        help="model_complexity of mediapipe's Pose")
+    parser.add_argument("--bench", type=int, default=60, help="frames to time the renderer on (0: skip)")
+    parser.add_argument("--save-frame", default=None, help="write frame --frame-index to this PNG path")
+    parser.add_argument("--frame-index", type=int, default=0, help="frame written by --save-frame")
+    args = parser.parse_args(argv)
+
+    scene = DemoScene(width=args.size[0], height=args.size[1], fps=args.fps, seed=args.seed)
+    if args.save_frame:
+        if not cv2.imwrite(args.save_frame, scene.render(args.frame_index).image):
+            print(f"error: could not write {args.save_frame}", file=sys.stderr)
+            return 1
+        print(f"wrote frame {args.frame_index} (seed {args.seed}) to {args.save_frame}")
+    if args.bench > 0:
+        wall, cpu = benchmark_render(scene, args.bench)
+        print(f"render {args.size[0]}x{args.size[1]}, {args.bench} frames: wall median {np.median(wall):.1f} ms "
+              f"p95 {np.percentile(wall, 95):.1f} ms; process CPU median {np.median(cpu):.1f} ms "
+              f"p95 {np.percentile(cpu, 95):.1f} ms")
+    count = int(round(args.seconds * args.fps))
+    if count <= 0:
+        return 0
+    detectors = []
+    for name in args.detectors:
+        try:
+            detectors.append(make_detector(name, args.model_complexity))
+        except (ImportError, ValueError, RuntimeError, FileNotFoundError) as exc:
+            print(f"{name}: not available here ({type(exc).__name__}: {exc})")
+    if not detectors:
+        print("error: no detector available", file=sys.stderr)
+        return 1
+    results = evaluate(scene, range(args.start, args.start + count), detectors)
+    print(f"\ndemo seed {args.seed}, frames {args.start}..{args.start + count - 1} "
+          f"({count / args.fps:.1f} s at {args.fps:g} fps), {args.size[0]}x{args.size[1]}")
+    for name, result in results.items():
+        report(name, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
