@@ -13,6 +13,7 @@ Errors print one line (``error: ...``) on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import cv2
@@ -134,8 +135,12 @@ def cmd_board(args) -> int:
     board = _board(args)
     pixels_per_square = max(20, int(round(args.square / 0.0254 * args.dpi)))
     image = board.image(pixels_per_square)
-    if not cv2.imwrite(args.out, image):
-        raise ValueError(f"could not write {args.out} (unknown extension or unwritable folder)")
+    try:
+        written = cv2.imwrite(args.out, image)
+    except cv2.error:
+        written = False
+    if not written:
+        raise ValueError(f"could not write {args.out} (unknown image extension or unwritable folder)")
     print(f"wrote {args.out}: {image.shape[1]}x{image.shape[0]} px; print at {args.dpi:g} dpi, no scaling, "
           f"so that a square measures {args.square * 1000:g} mm")
     return 0
@@ -161,10 +166,14 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    # OpenCV's and FFmpeg's own log lines (camera probing, "moov atom not found") would bury our one-line
+    # error message; FFmpeg reads its variable when the first capture opens, which is after this.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     handler = {"intrinsics": cmd_intrinsics, "floor": cmd_floor, "board": cmd_board, "show": cmd_show}[args.command]
     try:
         return handler(args)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, cv2.error) as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
         return 2
     except KeyboardInterrupt:

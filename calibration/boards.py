@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-_SB_FLAGS = cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_EXHAUSTIVE
-_CLASSIC_FLAGS = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_FAST_CHECK
-_SUBPIX = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 40, 1e-3)
+_SB_FLAGS = cv2.CALIB_CB_NORMALIZE_IMAGE
 
 
 @dataclass
@@ -129,16 +127,11 @@ class BoardDetector:
         return self._detect_chessboard(gray)
 
     def _detect_chessboard(self, gray: np.ndarray) -> Detection | None:
-        # The classic detector + sub-pixel refinement is fast (tens of ms, fine for live capture); the
-        # sector-based one copes better with blur, low contrast and strong distortion, so it is the fallback.
-        size = (self.board.cols, self.board.rows)
-        found, corners = cv2.findChessboardCorners(gray, size, flags=_CLASSIC_FLAGS)
-        if found:
-            corners = cv2.cornerSubPix(gray, corners, (5, 5), (-1, -1), _SUBPIX)
-        else:
-            found, corners = cv2.findChessboardCornersSB(gray, size, flags=_SB_FLAGS)
-            if not found:
-                return None
+        # The sector-based detector (OpenCV's recommended one) copes with blur, low contrast and strong
+        # distortion, gives sub-pixel corners directly, and gives up quickly on a wrong board size.
+        found, corners = cv2.findChessboardCornersSB(gray, (self.board.cols, self.board.rows), flags=_SB_FLAGS)
+        if not found:
+            return None
         return Detection(corners.reshape(-1, 2).astype(np.float32), self._objects)
 
     def _detect_charuco(self, gray: np.ndarray) -> Detection | None:

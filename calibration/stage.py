@@ -185,7 +185,8 @@ class CalibrationStage:
         factor = self._scale_factor(joints)
         fit = solve_root_translation(points, joints * factor, weights, self.options.refine_iters)
         if self.scale_mode == "floor" and fit.ok:
-            self._floor_scale.add(joints * factor, fit.translation, self.board_floor.normal, self.board_floor.offset_m)
+            # the estimator works on the lifter's own scale: unscale the translation fitted to the scaled pose
+            self._floor_scale.add(joints, fit.translation / factor, self.board_floor.normal, self.board_floor.offset_m)
         frame.header["scale"] = self._scale_header(joints, factor)
         frame.header["position"] = {"ok": fit.ok, "joints_used": fit.n_used,
                                     "rms_px": round(fit.rms * self.focal, 3) if fit.ok else None}

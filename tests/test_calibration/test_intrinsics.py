@@ -28,6 +28,11 @@ def chess_dir(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def chess_views(chess_dir):
+    return from_images(chess_dir, BoardDetector(CHESS), progress=False)
+
+
 def _check_camera(cam: camera_file.CameraFile) -> None:
     K = cam.camera_matrix
     assert abs(K[0, 0] / K_TRUE[0, 0] - 1) < 0.01, K
@@ -43,8 +48,8 @@ def _check_camera(cam: camera_file.CameraFile) -> None:
     assert np.degrees(np.arccos(np.clip(cos, -1, 1))).max() < 0.25  # viewing directions agree
 
 
-def test_chessboard_images_recover_the_camera(chess_dir):
-    got = from_images(chess_dir, BoardDetector(CHESS), progress=False)
+def test_chessboard_images_recover_the_camera(chess_views):
+    got = chess_views
     assert len(got.detections) == 13 and got.image_size == SIZE
     assert got.coverage.enough, got.coverage.status()
     result = calibrate(got.detections, got.image_size, CHESS)
@@ -109,7 +114,7 @@ def test_coverage_says_what_is_missing():
     assert not cov.is_new(det)  # the same view again is a duplicate
 
 
-def test_too_few_views_is_a_clear_error(chess_dir):
-    got = from_images(chess_dir, BoardDetector(CHESS), progress=False)
+def test_too_few_views_is_a_clear_error(chess_views):
+    got = chess_views
     with pytest.raises(CalibrationError, match="only 3 usable board views, need at least 8"):
         calibrate(got.detections[:3], SIZE, CHESS, IntrinsicsOptions(min_views=8))
