@@ -54,10 +54,11 @@ class OnnxRuntimeLifterBackend:
             raise ValueError(f"{self.model_path} is not a lifter model: inputs {names_in}, outputs {names_out} "
                              f"(expected '{INPUT_NAME}' -> '{OUTPUT_NAME}')")
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.version = ort.__version__
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """``(B, 16, 2)`` float32 normalised keypoints -> ``(B, 16, 3)`` float32 metres."""
         return self.session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})[0]
 
     def describe(self) -> dict:
-        return {"providers": list(self.providers), "metadata": self.metadata}
+        return {"providers": list(self.providers), "onnxruntime": self.version, "metadata": self.metadata}
