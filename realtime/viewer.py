@@ -28,13 +28,16 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
-def _caption(frame, trail_joint: str | None) -> str:
+def _caption(frame, args, state) -> str:
     from realtime.viewer_window import LEGEND
 
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(frame.t_capture))
     who = "" if frame.has_person else "   nobody in view"
-    trail = f"   trail: {trail_joint}" if trail_joint else ""
-    return f"{frame.source or 'stream'}   frame {frame.frame_index}   {stamp}{who}\n{LEGEND}{trail}"
+    trail = f"   trail: {args.trail}" if args.trail else ""
+    coords = "world frame" if state.world_shown else "camera frame"
+    if args.coords == "world" and not state.world_shown:
+        coords += " (no joints_world in the stream)"
+    return f"{frame.source or 'stream'}   frame {frame.frame_index}   {stamp}{who}\n{coords}   {LEGEND}{trail}"
 
 
 def _write_png(path: str, image_rgb) -> None:
@@ -53,7 +56,7 @@ def _render_and_save(state, frame, args) -> int:
     view = default_view(state.look_at, args.width, args.height, distance=args.view_distance,
                         azimuth_deg=args.azimuth, elevation_deg=args.elevation)
     try:
-        image = render_state_to_image(state, args.width, args.height, view, hud_text=_caption(frame, args.trail),
+        image = render_state_to_image(state, args.width, args.height, view, hud_text=_caption(frame, args, state),
                                       show_grid=not args.no_grid, show_frustum=not args.no_frustum)
         _write_png(args.snapshot, image)
     except (RuntimeError, OSError) as exc:

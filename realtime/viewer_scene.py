@@ -174,6 +174,7 @@ class SceneState:
         self.look_at = np.array([0.0, _DEFAULT_PELVIS_HEIGHT_M if world else 0.0, -options.default_distance])
         self._floor_target = self.floor_y
         self._seen_person = False
+        self.world_shown = False  # False with coords="world": the stream has no joints_world (yet)
         self._last_t: float | None = None
 
     def update(self, frame: Frame) -> None:
@@ -185,6 +186,7 @@ class SceneState:
             self.trail.clear()
             return
         joints, camera_pose = place_frame(frame, self.options)
+        self.world_shown = self.options.coords == "world" and frame.arrays.get("joints_world") is not None
         if not np.all(np.isfinite(joints)):
             self.joints = None
             return

@@ -139,6 +139,8 @@ class LiveViewer:
         lines = [self.stats.status_text(self.options.connect, now), LEGEND]
         if self.receiver is not None and self.receiver.malformed:
             lines.append(f"{self.receiver.malformed} malformed messages skipped")
+        if self.options.scene.coords == "world" and self.state.joints is not None and not self.state.world_shown:
+            lines.append("no joints_world in the stream (calibration off?): camera frame shown")
         if not self.follow:
             lines.append("follow off (F)")
         return "\n".join(lines)
