@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"a .onnx file (ONNX Runtime, CPU) or a .pt checkpoint (PyTorch); default {SHIPPED}")
     p.add_argument("--per-clip", action="store_true", help="add the figures of every clip")
     p.add_argument("--noisy", action="store_true", help="with --write-val: detector-like 2D noise and drops")
+    p.add_argument("--mocap", type=Path, nargs="+", default=None,
+                   help="with --write-val: BVH folders or files (default ../shared/mocap)")
+    p.add_argument("--val-people", nargs="+", default=None,
+                   help="with --write-val: held-out person ids (default: the standard split of tools.train)")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="with --write-val: parsed-mocap cache folder (default runs/cache)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for inference (default 1)")
     return p
 
@@ -77,10 +83,18 @@ def evaluate(samples: LiftingSamples, predictor, per_clip: bool = False) -> dict
     return result
 
 
-def write_val(path: Path, noisy: bool) -> dict:
+def write_val(path: Path, noisy: bool, mocap=None, val_people=None, cache_dir=None) -> dict:
+    """Write the held-out people, seen by the fixed validation cameras, to ``path``."""
     from semgcn.datasets.lifting import DataOptions, prepare_mocap
 
-    data = prepare_mocap(DataOptions(), progress=False)
+    opt = DataOptions()
+    if mocap:
+        opt.mocap = list(mocap)
+    if val_people:
+        opt.val_people = tuple(val_people)
+    if cache_dir:
+        opt.cache_dir = cache_dir
+    data = prepare_mocap(opt, progress=False)
     samples = data.val["noisy" if noisy else "exact"]
     samples.save_npz(path)
     return {"written": str(path), "n": len(samples), "people": data.description["val_people"],
@@ -91,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.write_val is not None:
-            print(json.dumps(write_val(args.write_val, args.noisy)))
+            print(json.dumps(write_val(args.write_val, args.noisy, args.mocap, args.val_people,
+                                       args.cache_dir)))
             return 0
         samples = load_samples_npz(args.data)
         result = evaluate(samples, load_predictor(args.model, args.threads), args.per_clip)

@@ -60,6 +60,13 @@ def test_train_resume_evaluate(tiny_mocap, tmp_path, capsys):
     assert result["n"] == 60 and {"mpjpe_mm", "pmpjpe_mm", "mpjpe_scaled_mm"} <= set(result)
     assert 0 < result["pmpjpe_mm"] <= result["mpjpe_mm"] + 1e-6  # Procrustes can only help
     assert set(result["per_clip"]) == set(np.unique(data.val["exact"].clip).tolist())
+    # The CLI writes the same kind of file for the whole held-out set.
+    assert evaluate(["--write-val", str(tmp_path / "cli_val.npz"), "--noisy", "--mocap", *map(str, tiny_mocap),
+                     "--val-people", "cmu:007", "reactidle:003", "--cache-dir", str(tmp_path / "cache")]) == 0
+    written = json.loads(capsys.readouterr().out.strip())
+    assert written["noisy"] and written["n"] >= 60 and written["people"] == ["cmu:007", "reactidle:003"]
+    with np.load(tmp_path / "cli_val.npz") as z:
+        assert z["keypoints_2d"].shape == (written["n"], 16, 2) and z["dropped"].any()
     # The evaluation matches the training loop's own figure for the same weights and data.
     hist = json.loads((out / "history.json").read_text())
     assert abs(hist[-1]["val"]["exact"]["mpjpe_mm"] - result["mpjpe_mm"]) < 0.05
