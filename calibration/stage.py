@@ -201,7 +201,7 @@ class CalibrationStage:
             if self.options.world in ("foot_contacts", "auto") and self.board_floor is None:
                 self._foot_floor.add(absolute)
                 floor = self._foot_floor.estimate()
-                if floor is not None:
+                if floor is not None and (self._world is None or self._world.floor is not floor):
                     self._world = world_frame_from_floor(floor, self.options.up_axis)
             if self._world is not None:
                 frame.arrays["joints_world"] = self._world.to_world(absolute).astype(np.float32)

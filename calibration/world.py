@@ -91,20 +91,17 @@ def fit_plane_ransac(points: np.ndarray, threshold_m: float = 0.03, iterations: 
     if len(pts) < 3:
         raise ValueError(f"need at least 3 points for a plane, got {len(pts)}")
     rng = np.random.default_rng(seed)
-    best = np.zeros(len(pts), bool)
-    for _ in range(iterations):
-        a, b, c = pts[rng.choice(len(pts), 3, replace=False)]
-        n = np.cross(b - a, c - a)
-        if np.linalg.norm(n) < 1e-9:
-            continue
-        n /= np.linalg.norm(n)
-        inliers = np.abs((pts - a) @ n) < threshold_m
-        if inliers.sum() > best.sum():
-            best = inliers
-    if best.sum() < 3:
-        best[:] = True
+    # all hypotheses at once (vectorised: a few hundred planes x a few hundred points is cheap)
+    triples = pts[rng.integers(0, len(pts), (iterations, 3))]  # repeated indices give invalid planes
+    normals = np.cross(triples[:, 1] - triples[:, 0], triples[:, 2] - triples[:, 0])
+    lengths = np.linalg.norm(normals, axis=1)
+    valid = lengths > 1e-9
+    normals = normals[valid] / lengths[valid, None]
+    distances = np.abs(np.einsum("hk,nk->hn", normals, pts) - np.sum(normals * triples[valid, 0], axis=1)[:, None])
+    counts = (distances < threshold_m).sum(axis=1)
+    best = distances[int(np.argmax(counts))] < threshold_m if len(counts) else np.zeros(len(pts), bool)
     centre = pts[best].mean(axis=0)
-    normal = np.linalg.svd(pts[best] - centre)[2][-1]
+    normal = np.linalg.svd(pts[best] - centre, full_matrices=False)[2][-1]  # not the N x N U
     return normal, float(-normal @ centre), best
 
 
@@ -121,13 +118,17 @@ class FootContactFloor:
         window: contacts kept (oldest dropped).
         min_contacts: contacts needed before any floor is given.
         min_spread_m: second principal spread of contacts (metres) needed for a fitted plane.
+        refit_every: ``estimate`` refits only after this many new contacts (the floor does not move;
+            this keeps the per-frame cost low), returning the last plane in between.
     """
 
-    def __init__(self, window: int = 600, min_contacts: int = 30, min_spread_m: float = 0.3):
+    def __init__(self, window: int = 600, min_contacts: int = 30, min_spread_m: float = 0.3, refit_every: int = 15):
         self._contacts: deque[np.ndarray] = deque(maxlen=window)
         self._ups: deque[np.ndarray] = deque(maxlen=window)
         self._ankle_heights: deque[float] = deque(maxlen=window)
-        self.min_contacts, self.min_spread_m = min_contacts, min_spread_m
+        self.min_contacts, self.min_spread_m, self.refit_every = min_contacts, min_spread_m, refit_every
+        self._plane: FloorPlane | None = None
+        self._since_fit = 0
 
     def add(self, joints_cam: np.ndarray) -> None:
         """Add one frame's absolute joints (16, 3), camera frame, metres (pose + root translation)."""
@@ -140,6 +141,7 @@ class FootContactFloor:
         self._contacts.append(ankles[np.argmin(ankles @ up)])
         self._ups.append(up)
         self._ankle_heights.append(ANKLE_HEIGHT_FRACTION * height_for_bone_sum(bone_lengths(joints_cam).sum()))
+        self._since_fit += 1
 
     @property
     def n_contacts(self) -> int:
@@ -149,6 +151,13 @@ class FootContactFloor:
         """The current floor plane (normal oriented toward the camera side), or None if too few contacts."""
         if len(self._contacts) < self.min_contacts:
             return None
+        if self._plane is not None and self._since_fit < self.refit_every:
+            return self._plane
+        self._since_fit = 0
+        self._plane = self._fit()
+        return self._plane
+
+    def _fit(self) -> FloorPlane | None:
         pts = np.array(self._contacts)
         mean_up = np.mean(self._ups, axis=0)
         mean_up /= np.linalg.norm(mean_up)
@@ -168,6 +177,7 @@ class FootContactFloor:
         return FloorPlane(normal, offset, source)
 
     def reset(self) -> None:
+        self._plane, self._since_fit = None, 0
         self._contacts.clear()
         self._ups.clear()
         self._ankle_heights.clear()
