@@ -44,7 +44,7 @@ class LowPassFilter:
         else:
             filtered = a * value + (1.0 - a) * self.last_filtered
         self.last_raw, self.last_filtered = value.copy(), filtered
-        return filtered
+        return filtered.copy()  # the caller may change its copy; the state must not change
 
 
 class OneEuroFilter:

@@ -112,8 +112,51 @@ def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return pts @ matrix[:, :2].T + matrix[:, 2]
 
 
+def mediapipe_perspective_matrix(roi: Roi, out_size: tuple[int, int]) -> np.ndarray:
+    """3x3 image -> crop matrix computed the way MediaPipe's ImageToTensorCalculator does it.
+
+    The ROI's corners (cv2.boxPoints, float32) are mapped onto the crop's corners with
+    cv2.getPerspectiveTransform. Equal to :func:`image_to_crop_matrix` up to float32 rounding,
+    which matters for bit-exact crops.
+
+    Args:
+        roi: the region of interest.
+        out_size: (width, height) of the crop.
+    """
+    box = ((roi.cx, roi.cy), (roi.width, roi.height), math.degrees(roi.rotation))
+    src = cv2.boxPoints(box).astype(np.float32)
+    w, h = out_size
+    dst = np.array([[0, h], [0, 0], [w, 0], [w, h]], np.float32)
+    return cv2.getPerspectiveTransform(src, dst)
+
+
+def fixed_point_maps(matrix: np.ndarray, out_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """OpenCV fixed-point remap maps (CV_16SC2 + CV_16UC1) of a 3x3 image -> crop matrix.
+
+    Source positions are rounded to 1/32 pixel exactly as OpenCV's classic warpPerspective does
+    (before OpenCV 4.11 rewrote it in floating point). MediaPipe's wheel uses that classic code,
+    and cv2.remap with these maps reproduces its crops bit for bit; plain cv2.warpAffine of
+    OpenCV >= 4.11 differs by +-1 grey level on ~1% of the pixels, which is enough to flip
+    borderline detections.
+
+    Args:
+        matrix: 3x3 image -> crop matrix.
+        out_size: (width, height) of the crop.
+    """
+    inv = np.linalg.inv(matrix)
+    xs = np.arange(out_size[0], dtype=np.float64)[None, :]
+    ys = np.arange(out_size[1], dtype=np.float64)[:, None]
+    w = inv[2, 0] * xs + inv[2, 1] * ys + inv[2, 2]
+    w = np.where(w != 0, 32.0 / np.where(w != 0, w, 1.0), 0.0)
+    x = np.rint((inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2]) * w).astype(np.int64)
+    y = np.rint((inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2]) * w).astype(np.int64)
+    whole = np.clip(np.stack([x >> 5, y >> 5], -1), -32768, 32767).astype(np.int16)
+    fraction = ((y & 31) * 32 + (x & 31)).astype(np.uint16)
+    return whole, fraction
+
+
 def crop(image: np.ndarray, roi: Roi, out_size: tuple[int, int], border_zero: bool) -> np.ndarray:
-    """Warp the ROI of ``image`` to an ``out_size`` crop (bilinear).
+    """Warp the ROI of ``image`` to an ``out_size`` crop (bilinear, MediaPipe-exact).
 
     Args:
         image: (H, W, C) uint8 image.
@@ -123,5 +166,5 @@ def crop(image: np.ndarray, roi: Roi, out_size: tuple[int, int], border_zero: bo
             edge pixels (the landmark model), as the two MediaPipe graphs do.
     """
     border = cv2.BORDER_CONSTANT if border_zero else cv2.BORDER_REPLICATE
-    return cv2.warpAffine(image, image_to_crop_matrix(roi, out_size), out_size,
-                          flags=cv2.INTER_LINEAR, borderMode=border, borderValue=0)
+    whole, fraction = fixed_point_maps(mediapipe_perspective_matrix(roi, out_size), out_size)
+    return cv2.remap(image, whole, fraction, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
