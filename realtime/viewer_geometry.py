@@ -3,7 +3,8 @@
 The skeleton is one triangle mesh of cylinders (bones) and spheres (joints). Its topology never
 changes, so the live window keeps one Open3D mesh and only rewrites its vertices each frame: the
 vertices come from unit templates moved by numpy, which is far cheaper than building 31 Open3D
-primitives per frame. Lines (ground grid, camera frustum, trail) are Open3D LineSets.
+primitives per frame. The trail is a thin tube made the same way (lines are 1 px wide in most
+OpenGL drivers); the ground grid and the camera frustum are Open3D LineSets.
 
 Colours follow ``semgcn.skeleton.bone_side``: the subject's left in blue, right in orange, centre in
 green (the usual convention of pose viewers, and distinguishable by hue under any shading).
@@ -52,15 +53,21 @@ def bone_colours() -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _templates(cylinder_resolution: int, sphere_resolution: int):
-    """Unit cylinder (radius 1, from z=0 to z=1) and unit sphere, as (vertices, triangles)."""
+def _cylinder_template(resolution: int):
+    """Unit cylinder (radius 1, from z=0 to z=1) as (vertices, triangles)."""
     import open3d as o3d
 
-    cyl = o3d.geometry.TriangleMesh.create_cylinder(radius=1.0, height=1.0, resolution=cylinder_resolution, split=1)
-    cyl_v = np.asarray(cyl.vertices) + np.array([0.0, 0.0, 0.5])  # Open3D centres it on the origin
-    sph = o3d.geometry.TriangleMesh.create_sphere(radius=1.0, resolution=sphere_resolution)
-    return (cyl_v, np.asarray(cyl.triangles).copy(), np.asarray(sph.vertices).copy(),
-            np.asarray(sph.triangles).copy())
+    cyl = o3d.geometry.TriangleMesh.create_cylinder(radius=1.0, height=1.0, resolution=resolution, split=1)
+    return np.asarray(cyl.vertices) + np.array([0.0, 0.0, 0.5]), np.asarray(cyl.triangles).copy()  # was centred
+
+
+@lru_cache(maxsize=8)
+def _sphere_template(resolution: int):
+    """Unit sphere at the origin as (vertices, triangles)."""
+    import open3d as o3d
+
+    sph = o3d.geometry.TriangleMesh.create_sphere(radius=1.0, resolution=resolution)
+    return np.asarray(sph.vertices).copy(), np.asarray(sph.triangles).copy()
 
 
 def _frames_along(directions: np.ndarray) -> np.ndarray:
@@ -73,6 +80,23 @@ def _frames_along(directions: np.ndarray) -> np.ndarray:
     return np.stack([x, y, z], axis=2)
 
 
+def cylinders(starts: np.ndarray, ends: np.ndarray, radius: float, resolution: int = 12):
+    """Vertices ``(N * V, 3)`` and triangles of N cylinders of ``radius`` from ``starts`` to ``ends``.
+
+    Every cylinder has the same V vertices (one unit template), so the topology depends only on N.
+    """
+    starts, ends = np.asarray(starts, dtype=np.float64).reshape(-1, 3), np.asarray(ends, dtype=np.float64).reshape(-1, 3)
+    cyl_v, cyl_t = _cylinder_template(resolution)
+    vec = ends - starts
+    length = np.linalg.norm(vec, axis=1)
+    direction = vec / np.maximum(length, 1e-9)[:, None]
+    direction[length < 1e-9] = (0.0, 0.0, 1.0)  # a zero-length segment: any axis, it has no height
+    scale = np.stack([np.full_like(length, radius), np.full_like(length, radius), length], axis=1)
+    vertices = np.einsum("bij,bvj->bvi", _frames_along(direction), cyl_v[None] * scale[:, None, :]) + starts[:, None, :]
+    triangles = cyl_t[None] + (np.arange(len(starts)) * len(cyl_v))[:, None, None]
+    return vertices.reshape(-1, 3), triangles.reshape(-1, 3).astype(np.int32)
+
+
 def skeleton_mesh_arrays(joints: np.ndarray, style: SkeletonStyle = SkeletonStyle()):
     """Vertices, triangles and vertex colours of the skeleton mesh for one pose.
 
@@ -81,30 +105,34 @@ def skeleton_mesh_arrays(joints: np.ndarray, style: SkeletonStyle = SkeletonStyl
         style: radii and tessellation.
     Returns:
         ``(vertices (V, 3), triangles (T, 3) int32, colours (V, 3))``; the topology depends only
-        on ``style``, so a live mesh can keep its triangles and only take new vertices.
+        on ``style``, so a live mesh can keep its triangles and only take new vertices. The bones
+        come first, in ``BONES`` order, then the joints.
     """
     joints = np.asarray(joints, dtype=np.float64).reshape(NUM_JOINTS, 3)
-    cyl_v, cyl_t, sph_v, sph_t = _templates(style.cylinder_resolution, style.sphere_resolution)
-    child = joints[[c for c, _ in BONES]]
-    parent = joints[[p for _, p in BONES]]
-    vec = child - parent
-    length = np.linalg.norm(vec, axis=1)
-    direction = vec / np.maximum(length, 1e-9)[:, None]
-    direction[length < 1e-9] = (0.0, 0.0, 1.0)  # a zero-length bone: any axis, it has no height
-    rot = _frames_along(direction)
-    scaled = cyl_v[None] * np.stack([np.full_like(length, style.bone_radius),
-                                     np.full_like(length, style.bone_radius), length], axis=1)[:, None, :]
-    bone_v = np.einsum("bij,bvj->bvi", rot, scaled) + parent[:, None, :]
-    joint_v = sph_v[None] * style.joint_radius + joints[:, None, :]
-
-    n_bones, n_cv, n_sv = len(BONES), len(cyl_v), len(sph_v)
-    vertices = np.concatenate([bone_v.reshape(-1, 3), joint_v.reshape(-1, 3)])
-    bone_tris = cyl_t[None] + (np.arange(n_bones) * n_cv)[:, None, None]
-    joint_tris = sph_t[None] + (n_bones * n_cv + np.arange(NUM_JOINTS) * n_sv)[:, None, None]
-    triangles = np.concatenate([bone_tris.reshape(-1, 3), joint_tris.reshape(-1, 3)]).astype(np.int32)
-    colours = np.concatenate([np.repeat(bone_colours(), n_cv, axis=0),
-                              np.tile(JOINT_COLOUR, (NUM_JOINTS * n_sv, 1))])
+    sph_v, sph_t = _sphere_template(style.sphere_resolution)
+    bone_v, bone_t = cylinders(joints[[p for _, p in BONES]], joints[[c for c, _ in BONES]], style.bone_radius,
+                               style.cylinder_resolution)
+    joint_v = (sph_v[None] * style.joint_radius + joints[:, None, :]).reshape(-1, 3)
+    joint_t = sph_t[None] + (len(bone_v) + np.arange(NUM_JOINTS) * len(sph_v))[:, None, None]
+    vertices = np.concatenate([bone_v, joint_v])
+    triangles = np.concatenate([bone_t, joint_t.reshape(-1, 3)]).astype(np.int32)
+    colours = np.concatenate([np.repeat(bone_colours(), len(bone_v) // len(BONES), axis=0),
+                              np.tile(JOINT_COLOUR, (len(joint_v), 1))])
     return vertices, triangles, colours
+
+
+def trail_mesh_arrays(points: np.ndarray, radius: float = 0.008, resolution: int = 8):
+    """A tube along ``points`` (oldest first) that fades from the background to ``TRAIL_COLOUR``.
+
+    Returns ``(vertices, triangles, colours)`` like ``skeleton_mesh_arrays``; empty for < 2 points.
+    """
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    if len(points) < 2:
+        return np.zeros((0, 3)), np.zeros((0, 3), np.int32), np.zeros((0, 3))
+    vertices, triangles = cylinders(points[:-1], points[1:], radius, resolution)
+    age = np.linspace(0.25, 1.0, len(points) - 1)  # newest segment brightest
+    colours = np.asarray(BACKGROUND_COLOUR) + age[:, None] * (np.asarray(TRAIL_COLOUR) - BACKGROUND_COLOUR)
+    return vertices, triangles, np.repeat(colours, len(vertices) // (len(points) - 1), axis=0)
 
 
 def build_skeleton_geometry(joints: np.ndarray, style: SkeletonStyle = SkeletonStyle()):
@@ -123,7 +151,7 @@ def build_skeleton_geometry(joints: np.ndarray, style: SkeletonStyle = SkeletonS
     return mesh
 
 
-def grid_lines(centre_xz, floor_y: float, half_size: float = 3.0, spacing: float = 0.5):
+def grid_lines(centre_xz, floor_y: float, half_size: float = 4.0, spacing: float = 0.5):
     """Points ``(P, 3)`` and line index pairs ``(L, 2)`` of a square ground grid at height ``floor_y``.
 
     Args:
@@ -172,9 +200,3 @@ def make_line_set(points: np.ndarray, lines: np.ndarray, colour, line_set=None):
     line_set.lines = o3d.utility.Vector2iVector(np.asarray(lines, dtype=np.int32).reshape(-1, 2))
     line_set.colors = o3d.utility.Vector3dVector(np.tile(colour, (len(line_set.lines), 1)))
     return line_set
-
-
-def polyline(points: np.ndarray) -> np.ndarray:
-    """Line index pairs joining ``points`` in order (a trail)."""
-    n = len(points)
-    return np.column_stack([np.arange(n - 1), np.arange(1, n)]).astype(np.int32) if n > 1 else np.zeros((0, 2), np.int32)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from realtime.viewer_geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, GRID_COLOUR, TRAIL_COLOUR, SkeletonStyle,
-                                      frustum_lines, grid_lines, make_line_set, polyline,
-                                      skeleton_mesh_arrays)
+from realtime.viewer_geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, GRID_COLOUR, SkeletonStyle, frustum_lines,
+                                      grid_lines, make_line_set, skeleton_mesh_arrays, trail_mesh_arrays)
 from realtime.viewer_camera import CameraView, apply_view, default_view
 from realtime.viewer_scene import SceneState
 
@@ -53,7 +52,8 @@ class SceneGeometries:
         self.vis, self.style = vis, style
         self.show_grid, self.show_frustum = show_grid, show_frustum
         self.skeleton = o3d.geometry.TriangleMesh()
-        self.grid, self.frustum, self.trail = o3d.geometry.LineSet(), o3d.geometry.LineSet(), o3d.geometry.LineSet()
+        self.grid, self.frustum = o3d.geometry.LineSet(), o3d.geometry.LineSet()
+        self.trail = o3d.geometry.TriangleMesh()
         self.hud = o3d.geometry.TriangleMesh()
         self._shown: set[str] = set()
         option = vis.get_render_option()
@@ -124,10 +124,13 @@ class SceneGeometries:
                 self.skeleton.vertex_colors = o3d.utility.Vector3dVector(colours)
             self.skeleton.compute_vertex_normals()
         self._show("skeleton", state.joints is not None)
-        trail = state.trail_points()
-        if len(trail) > 1:
-            make_line_set(trail, polyline(trail), TRAIL_COLOUR, self.trail)
-        self._show("trail", state.joints is not None and len(trail) > 1)
+        vertices, triangles, colours = trail_mesh_arrays(state.trail_points())
+        if len(vertices):
+            self.trail.vertices = o3d.utility.Vector3dVector(vertices)
+            self.trail.triangles = o3d.utility.Vector3iVector(triangles)
+            self.trail.vertex_colors = o3d.utility.Vector3dVector(colours)
+            self.trail.compute_vertex_normals()
+        self._show("trail", state.joints is not None and len(vertices) > 0)
 
     def set_hud(self, text: str | None, view: CameraView) -> None:
         """Show ``text`` (one or more lines) at the top-left of ``view``; None hides it."""

@@ -63,8 +63,8 @@ def test_skeleton_mesh_puts_each_bone_cylinder_on_its_segment():
     style = SkeletonStyle()
     vertices, triangles, colours = skeleton_mesh_arrays(joints, style)
     assert triangles.max() < len(vertices) and len(colours) == len(vertices)
-    from realtime.viewer_geometry import _templates
-    n_cv = len(_templates(style.cylinder_resolution, style.sphere_resolution)[0])
+    from realtime.viewer_geometry import _cylinder_template
+    n_cv = len(_cylinder_template(style.cylinder_resolution)[0])
     for k, (child, parent) in enumerate(BONES):
         a, b = joints[parent], joints[child]
         v = vertices[k * n_cv:(k + 1) * n_cv]
@@ -79,6 +79,23 @@ def test_skeleton_mesh_puts_each_bone_cylinder_on_its_segment():
     # A second pose keeps the topology (the live mesh only rewrites its vertices).
     _, triangles2, _ = skeleton_mesh_arrays(joints * 1.3, style)
     assert np.array_equal(triangles, triangles2)
+
+
+def test_trail_is_a_tube_through_its_points_fading_in():
+    from realtime.viewer_geometry import trail_mesh_arrays
+
+    points = np.array([[0, 0, 0], [0.1, 0, 0], [0.1, 0.1, 0], [0.2, 0.2, 0.1]], float)
+    vertices, triangles, colours = trail_mesh_arrays(points, radius=0.01)
+    per_segment = len(vertices) // 3
+    for k in range(3):
+        seg = vertices[k * per_segment:(k + 1) * per_segment]
+        a, b = points[k], points[k + 1]
+        s = np.clip((seg - a) @ (b - a) / ((b - a) @ (b - a)), 0, 1)
+        assert np.linalg.norm(seg - (a + s[:, None] * (b - a)), axis=1).max() <= 0.01 + 1e-9
+    brightness = colours[::per_segment].sum(axis=1)
+    assert np.all(np.diff(brightness) > 0)  # the newest segment is the brightest
+    assert np.allclose(colours[-1], TRAIL_COLOUR)
+    assert len(trail_mesh_arrays(points[:1])[0]) == 0
 
 
 def test_placement_flips_to_y_up_and_uses_root_translation():
