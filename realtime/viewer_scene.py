@@ -29,6 +29,7 @@ Z_UP_TO_Y_UP = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [-1.0, 0.0, 0.0]])
 _FEET = (JOINT_INDEX["right_ankle"], JOINT_INDEX["left_ankle"])
 _ANKLE_HEIGHT_M = 0.08  # the ankle joint sits about this far above the sole
 _DEFAULT_PELVIS_HEIGHT_M = 0.95
+_FLOOR_MEMORY_S = 2.0
 
 
 @dataclass
@@ -176,6 +177,7 @@ class SceneState:
         self._seen_person = False
         self.world_shown = False  # False with coords="world": the stream has no joints_world (yet)
         self._last_t: float | None = None
+        self._ankles: collections.deque[tuple[float, float]] = collections.deque()
 
     def update(self, frame: Frame) -> None:
         """Take a new frame: a frame with nobody in it hides the skeleton and clears the trail."""
@@ -194,13 +196,18 @@ class SceneState:
         t = frame.t_capture
         if self._last_t is not None and t < self._last_t:  # the publisher restarted: old path is void
             self.trail.clear()
+            self._ankles.clear()
         self._last_t = t
         if self.trail_index is not None:
             self.trail.append((t, joints[self.trail_index].copy()))
             while self.trail and self.trail[0][0] < t - self.options.trail_seconds:
                 self.trail.popleft()
-        floor = float(min(joints[j, 1] for j in _FEET)) - _ANKLE_HEIGHT_M
-        if self.options.coords == "world" and frame.arrays.get("joints_world") is not None:
+        # The floor: just below the lowest ankle of the last seconds, so that a jump does not lift it.
+        self._ankles.append((t, float(min(joints[j, 1] for j in _FEET))))
+        while self._ankles[0][0] < t - _FLOOR_MEMORY_S:
+            self._ankles.popleft()
+        floor = min(y for _, y in self._ankles) - _ANKLE_HEIGHT_M
+        if self.world_shown:
             floor = 0.0  # a world frame has its floor at height 0
         self._floor_target = floor
         if not self._seen_person:  # the first person: no glide from the default spot

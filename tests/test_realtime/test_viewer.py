@@ -182,6 +182,13 @@ def test_scene_state_trail_hide_and_smooth_follow():
         f.t_capture = t0 + i / 20
         state.update(f)
     assert 20 <= len(state.trail_points()) <= 21
+    floor = state.floor_y
+    assert np.isclose(floor, -0.88 - 0.08)  # just below the ankles (display y up)
+    jump = make_frame(40, t_pose(), root_translation=np.array([0.0, -0.4, 3.0], np.float32))
+    jump.t_capture = t0 + 2.0
+    state.update(jump)
+    state.step(1.0)
+    assert np.isclose(state.floor_y, floor)  # a jump does not lift the floor
     far = make_frame(41, t_pose(), root_translation=np.array([2.0, 0.0, 3.0], np.float32))
     far.t_capture = t0 + 2.05
     state.update(far)
