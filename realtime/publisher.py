@@ -116,7 +116,8 @@ class Publisher:
             return False
         self._drain_subscriptions()
         try:
-            self._socket.send_multipart(parts, flags=zmq.NOBLOCK, copy=False)
+            # copy=True: for messages of a few kB copying is cheaper than zero-copy bookkeeping.
+            self._socket.send_multipart(parts, flags=zmq.NOBLOCK, copy=True)
         except zmq.Again:
             self.dropped += 1
             return False

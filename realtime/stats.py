@@ -67,6 +67,10 @@ class Series:
         self._samples.append(float(value_ms))
         self.total_count += 1
 
+    def samples(self) -> list[float]:
+        """The recent samples kept (oldest first)."""
+        return list(self._samples)
+
     def last(self) -> float:
         return self._samples[-1] if self._samples else float("nan")
 
