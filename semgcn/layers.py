@@ -66,8 +66,11 @@ class SemGraphConv(nn.Module):
         else:
             self.register_parameter("bias", None)
         self.register_buffer("eye", torch.eye(mask.shape[0]), persistent=False)
-        # Folded softmax(M ⊙ A) for export; a (non-persistent) buffer so that .to(device) moves it.
+        # Folded softmax(M ⊙ A) for export, split into its diagonal and off-diagonal parts;
+        # (non-persistent) buffers so that .to(device) moves them.
         self.register_buffer("frozen_adj", None, persistent=False)
+        self.register_buffer("frozen_self", None, persistent=False)
+        self.register_buffer("frozen_neighbours", None, persistent=False)
 
     def adjacency_weights(self) -> torch.Tensor:
         """``softmax_rows(M ⊙ A)``: ``(K, K)`` for Eq. 2, ``(C_out, K, K)`` for Eq. 3.
@@ -84,19 +87,29 @@ class SemGraphConv(nn.Module):
 
     def freeze_adjacency(self, frozen: bool = True) -> None:
         """Fold ``softmax(M ⊙ A)`` into a constant (for export / inference) or unfold it again."""
-        self.frozen_adj = self.adjacency_weights().detach().clone() if frozen else None
+        if not frozen:
+            self.frozen_adj = self.frozen_self = self.frozen_neighbours = None
+            return
+        with torch.no_grad():
+            self.frozen_adj = self.adjacency_weights().detach().clone()
+            self.frozen_self, self.frozen_neighbours = self._split(self.frozen_adj)
+
+    def _split(self, adj: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # I ⊙ S is diagonal: kept as per-node scales (K,) / (C, K) instead of a (K x K) matmul.
+        return torch.diagonal(adj, dim1=-2, dim2=-1), adj * (1.0 - self.eye)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        adj = self.frozen_adj if self.frozen_adj is not None else self.adjacency_weights()
-        self_part = adj * self.eye
-        neighbour_part = adj - self_part
+        if self.frozen_self is not None:
+            self_weight, neighbour_part = self.frozen_self, self.frozen_neighbours
+        else:
+            self_weight, neighbour_part = self._split(self.adjacency_weights())
         h0 = x @ self.W[0]
         h1 = x @ self.W[1]
         if self.channel_wise:
             # adj: (C, K, K); h: (B, K, C) -> out[b, i, c] = sum_j adj[c, i, j] * h[b, j, c]
-            out = torch.einsum("cij,bjc->bic", self_part, h0) + torch.einsum("cij,bjc->bic", neighbour_part, h1)
+            out = self_weight.t() * h0 + torch.einsum("cij,bjc->bic", neighbour_part, h1)
         else:
-            out = self_part @ h0 + neighbour_part @ h1
+            out = self_weight[:, None] * h0 + neighbour_part @ h1
         if self.bias is not None:
             out = out + self.bias
         return out
