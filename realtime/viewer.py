@@ -71,7 +71,11 @@ def snapshot_from_stream(args) -> int:
     from realtime.viewer_receiver import StreamReceiver
     from realtime.viewer_scene import SceneState
 
-    state, receiver = SceneState(_scene_options(args)), StreamReceiver(args.connect)
+    try:
+        receiver = StreamReceiver(args.connect)
+    except ValueError as exc:
+        return _fail(str(exc))
+    state = SceneState(_scene_options(args))
     last, first_person_at = None, None
     deadline = time.monotonic() + args.timeout
     try:
@@ -147,7 +151,7 @@ def run_live(args) -> int:
     viewer = LiveViewer(options)
     try:
         drawn = viewer.run(max_frames=args.max_frames, max_seconds=args.max_seconds, should_stop=lambda: stop["now"])
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:  # no window could open; a bad --connect address
         return _fail(str(exc))
     except KeyboardInterrupt:
         viewer.close()

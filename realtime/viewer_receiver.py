@@ -44,6 +44,8 @@ class StreamReceiver:
         address: ZeroMQ endpoint of the publisher, e.g. ``tcp://127.0.0.1:5555``.
         options: socket settings.
         log: where one-line warnings go (malformed messages), default stderr.
+    Raises:
+        ValueError: for an address ZeroMQ cannot connect to (a typo, an unknown transport).
     Attributes:
         received: valid frames read. skipped: valid frames read but superseded by a newer one in
         the same ``poll`` (never drawn). malformed: messages that failed to decode.
@@ -61,7 +63,12 @@ class StreamReceiver:
         self._socket.setsockopt(zmq.RECONNECT_IVL_MAX, options.reconnect_max_ms)
         self._socket.setsockopt(zmq.LINGER, 0)
         self._socket.setsockopt(zmq.SUBSCRIBE, TOPIC)
-        self._socket.connect(address)
+        try:
+            self._socket.connect(address)
+        except zmq.ZMQError as exc:
+            self._socket.close(linger=0)
+            self._context.term()
+            raise ValueError(f"cannot connect to {address!r}: {exc} (expected e.g. tcp://127.0.0.1:5555)") from None
         self._zmq = zmq
         self.received = self.skipped = self.malformed = 0
         self._reported: set[str] = set()

@@ -160,9 +160,9 @@ class LiveViewer:
 
     def run(self, max_frames: int | None = None, max_seconds: float | None = None, should_stop=lambda: False) -> int:
         """Open, loop until the window closes (or a limit / ``should_stop()``), close. Returns frames drawn."""
-        self.open()
         start = time.monotonic()
         try:
+            self.open()
             while not should_stop() and self.step():
                 if max_frames is not None and self.frames_drawn >= max_frames:
                     break

@@ -425,6 +425,9 @@ def test_cli_snapshot_without_a_publisher_says_so(tmp_path, capsys):
     assert code == EXIT_NO_FRAME
     assert "no frame from" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+    assert main(["--connect", "tcp://no such host", "--snapshot", str(tmp_path / "x.png")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot connect" in err and len(err.strip().splitlines()) == 1
 
 
 def test_cli_snapshot_from_a_recorded_session(tmp_path, capsys):
