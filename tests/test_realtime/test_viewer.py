@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,15 +18,15 @@ import zmq
 
 from realtime.viewer_geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, JOINT_COLOUR, SIDE_COLOURS, TRAIL_COLOUR,
                                       SkeletonStyle, frustum_lines, skeleton_mesh_arrays)
-from realtime.viewer_receiver import StreamReceiver, StreamStats
 from realtime.viewer_camera import look_at_view
+from realtime.viewer_receiver import StreamReceiver, StreamStats
 from realtime.viewer_render import render_frame_to_image
 from realtime.viewer_scene import SceneOptions, SceneState, camera_intrinsics, place_frame
 from realtime.wire import Frame, encode
 from semgcn.codec import default_intrinsics
 from semgcn.skeleton import BONES, JOINT_INDEX as J, bone_side
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def t_pose() -> np.ndarray:
