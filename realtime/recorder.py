@@ -13,7 +13,6 @@ message in ``Recorder.error``; what was written before stays readable.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import logging
@@ -31,7 +30,7 @@ from realtime.session_format import (POSE_JSON_SCHEMA, POSE_TOPIC, SESSION_END_M
                                      SESSION_METADATA, SESSION_SUFFIX, VIDEO_JSON_SCHEMA, VIDEO_TOPIC,
                                      encode_metadata, parts_to_message, software_version)
 from realtime.session_reader import Session, SessionError, read_session
-from realtime.wire import SCHEMA, TOPIC, WireError, decode
+from realtime.wire import SCHEMA, WireError, decode
 
 __all__ = ["Recorder", "RecorderOptions", "RecordingError", "Session", "SessionError", "read_session"]
 log = logging.getLogger(__name__)
@@ -104,6 +103,14 @@ class Recorder:
         self._video_channel = self._register(VIDEO_TOPIC, "semgcn.video_frame", VIDEO_JSON_SCHEMA) if video else 0
         self._writer.add_metadata(SESSION_METADATA, encode_metadata(self.metadata))
         self._writer.flush()  # the header and the metadata are on disk before the first frame
+        # A stream that goes quiet (frozen camera) must not keep frames in memory: flush on a timer too.
+        self._stop_flusher = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name="recorder-flush", daemon=True)
+        self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._stop_flusher.wait(self.options.flush_interval_s / 4 or 0.05):
+            self.flush_if_due()
 
     def _register(self, topic: str, name: str, schema: dict) -> int:
         schema_id = self._writer.register_schema(name, "jsonschema", json.dumps(schema).encode())
@@ -123,7 +130,9 @@ class Recorder:
             RecordingError: once, when a write error (disk full) stops the recording; the file is
                 closed and readable up to the last flush, and later calls do nothing.
         """
-        if self.closed or self.error:
+        if self.error:
+            self._raise_once()  # a background flush may have met the error
+        if self.closed:
             return
         try:
             frame = decode(parts)
@@ -147,7 +156,9 @@ class Recorder:
             frame_index: the stream frame it belongs to.
             t_capture: its capture time (UNIX seconds).
         """
-        if self.video_path is None or self.closed or self.error:
+        if self.error:
+            self._raise_once()
+        if self.video_path is None or self.closed:
             return
         import cv2  # only the video needs OpenCV
 
@@ -185,7 +196,7 @@ class Recorder:
     def flush_if_due(self) -> None:
         """Write out the messages held in memory when the last flush is ``flush_interval_s`` old.
 
-        ``write`` calls it; a caller whose stream may go quiet calls it when idle too.
+        ``write`` calls it, and so does a background thread every ``flush_interval_s / 4``.
         """
         with self._lock:
             if self.closed or self.error:
@@ -215,6 +226,7 @@ class Recorder:
 
     def _release_files(self) -> None:
         self.closed = True
+        self._stop_flusher.set()
         if self._video is not None:
             self._video.release()
         try:
