@@ -76,3 +76,20 @@ def test_annotate_streams_the_translation_and_camera_header():
     assert np.linalg.norm(frame.arrays["root_translation"] - T) < 0.01
     assert frame.header["camera"]["calibrated"] is True
     assert frame.header["position"]["ok"] and frame.header["position"]["rms_px"] < 0.5
+
+
+def test_translation_from_real_mocap_poses(shared_dir):
+    """Real CMU motion (shared/mocap) seen by the distorted webcam from 1.4 m up, 3.5 m away."""
+    from semgcn.rigs import load_canonical
+
+    clip = load_canonical(shared_dir / "mocap/cmu/All_BVH/subjects/002/002_03.bvh")
+    joints_world = clip.joints[::10].astype(np.float64)              # y up, metres
+    camera = joints_world[:, 0].mean(axis=0) * [1, 0, 1] + [0.4, 1.4, 3.5]
+    to_camera = np.diag([1.0, -1.0, -1.0])                            # camera at +z looking toward -z
+    rng = np.random.default_rng(11)
+    stage = _stage()
+    for pose_world in joints_world:
+        cam = (pose_world - camera) @ to_camera.T
+        keypoints = project(cam) + rng.normal(0.0, 1.5, (16, 2))
+        fit = solve_root_translation(stage.normalised(keypoints), cam - cam[0])
+        assert fit.ok and np.linalg.norm(fit.translation - cam[0]) < 0.05, (fit.translation, cam[0])
