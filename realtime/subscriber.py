@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="conflate: skip queued frames and always take the newest one")
     args = parser.parse_args(argv)
     writer, handle = None, None
-    frames = 0
+    frames, lost, last_seq = 0, 0, None
     try:
         with Subscriber(args.connect, conflate=args.latest) as sub:
             if args.csv:
@@ -170,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             for frame in iterate(sub, count=args.count, timeout_s=args.timeout):
                 frames += 1
+                seq = frame.header.get("seq")
+                if isinstance(seq, int) and last_seq is not None and seq > last_seq + 1:
+                    lost += seq - last_seq - 1  # messages this subscriber missed (its queue was full)
+                last_seq = seq if isinstance(seq, int) else last_seq
                 if writer is not None:
                     writer.writerow(csv_row(frame))
                 else:
@@ -184,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             handle.close()
     elapsed = time.monotonic() - started if frames else 0.0
     print(f"received {frames} frames" + (f" in {elapsed:.1f} s" if frames else "")
+          + (f", missed {lost} (seq gaps)" if lost else "")
           + (f", written to {args.csv}" if args.csv else ""), file=sys.stderr)
     return 1 if args.count is not None and frames < args.count else 0
 

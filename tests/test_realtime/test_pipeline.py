@@ -212,3 +212,37 @@ def test_warm_up_runs_both_engines_once_and_survives_their_failure(capsys):
     assert detector.calls == 1 and lifter.calls == 1
     _pipeline(ScriptedDetector(raises={0}), ScriptedLifter()).warm_up((W, H))
     assert "warm-up failed" in capsys.readouterr().err
+
+
+def test_overlay_draws_skeleton_and_hud_on_a_copy():
+    from realtime.overlay import OverlayInfo, render_overlay
+    image = np.zeros((H, W, 3), np.uint8)
+    kp = np.array([[80, 60], [70, 60], [70, 85], [70, 110], [90, 60], [90, 85], [90, 110], [80, 45],
+                   [80, 30], [80, 15], [95, 32], [105, 45], [110, 58], [65, 32], [55, 45], [50, 58]], np.float32)
+    out = render_overlay(image, kp, np.full(16, 0.9, np.float32), OverlayInfo(fps=29.7, latency_ms=41.0, status="person"))
+    assert image.max() == 0 and out.shape == image.shape  # the camera image itself is untouched
+    assert out[85, 70].any() and out[45, 80].any()  # right knee and spine joints drawn
+    assert out[5:40, 5:60].any()  # the HUD text in the top-left corner
+    nan_kp = kp.copy()
+    nan_kp[3] = np.nan
+    blank = render_overlay(image, nan_kp, None, OverlayInfo())
+    assert not blank[50:, :].any()  # nothing drawn below the HUD for a non-finite pose
+
+
+def test_no_display_means_headless(monkeypatch):
+    from realtime import overlay
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(overlay.sys, "platform", "linux")
+    assert overlay.display_available() is False
+
+
+def test_latency_summary_percentiles():
+    from realtime.stats import Series, summarize
+    s = summarize(range(1, 101))
+    assert (s.count, s.p50_ms, s.max_ms) == (100, 50.5, 100.0) and s.p99_ms == pytest.approx(99.01)
+    assert np.isnan(summarize([]).p50_ms)
+    series = Series(window=10)
+    for v in range(25):
+        series.add(v)
+    assert series.total_count == 25 and series.samples() == list(range(15, 25))  # bounded memory

@@ -167,13 +167,13 @@ def test_subscriber_command_line_prints_frames(publisher):
                              "--count", "2", "--timeout", "20"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert publisher.wait_for_subscribers(1, timeout_s=20.0)
-    publisher.write(wire.encode(_frame(0)))
-    publisher.write(wire.encode(_frame(1, person=False)))
+    publisher.write(wire.encode(_frame(0), {"seq": 0}))
+    publisher.write(wire.encode(_frame(1, person=False), {"seq": 3}))  # as if 2 messages were lost
     stdout, stderr = proc.communicate(timeout=30)
     lines = stdout.strip().splitlines()
     assert proc.returncode == 0 and len(lines) == 2
     assert "person" in lines[0] and "nobody" in lines[1]
-    assert "received 2 frames" in stderr
+    assert "received 2 frames" in stderr and "missed 2 (seq gaps)" in stderr
 
 
 def test_subscriber_command_line_fails_when_nothing_arrives():

@@ -74,17 +74,25 @@ def test_demo_end_to_end_streams_n_frames_with_finite_3d_joints(tmp_path, record
 
 
 def test_sigterm_stops_cleanly_flushes_the_recording_and_the_recording_replays(tmp_path):
+    # Also: no --headless and no display (DISPLAY unset) -> headless with a note; --viewer starts the
+    # viewer process, which exits for lack of a display, and the pipeline runs on regardless.
     address = _free_address()
     record_dir = tmp_path / "rec"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     with Subscriber(address) as sub:
-        proc = _start("--source", "demo", "--headless", "--publish", address, "--record", str(record_dir),
-                      "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0")
+        proc = subprocess.Popen([*RUN_LIVE, "--source", "demo", "--publish", address, "--record", str(record_dir),
+                                 "--viewer", "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0",
+                                 *EXTRA], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         received = list(iterate(sub, count=3, timeout_s=120.0))
         assert len(received) == 3
+        time.sleep(3.0)  # the viewer process has started and given up meanwhile
+        more = list(iterate(sub, count=2, timeout_s=60.0))
+        assert len(more) == 2, "the pipeline stopped when the viewer did"
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     assert "SIGTERM: stopping" in stderr and "stopped by: stop" in stdout and "Traceback" not in stderr
+    assert "no display found: running headless" in stderr
     from realtime.recorder import read_session
     sessions = sorted(record_dir.glob("*.mcap"))
     assert len(sessions) == 1
