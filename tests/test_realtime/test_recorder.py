@@ -250,3 +250,28 @@ def test_video_beside_the_session_lines_up_with_the_frames(tmp_path):
     capture = cv2.VideoCapture(str(session.video_path))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
     capture.release()
+
+
+_QUIET_SCRIPT = """
+import sys, time
+from realtime.recorder import Recorder
+from tests.test_realtime.session_fixtures import encoded, synthetic_frames
+rec = Recorder(sys.argv[1], {"source": "synthetic"})
+for parts in encoded(synthetic_frames(10)):
+    rec.write(parts)
+print("written", flush=True)
+time.sleep(60)  # the stream went quiet; the recorder is killed while waiting
+"""
+
+
+def test_frames_before_a_quiet_spell_survive_sigkill(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", _QUIET_SCRIPT, str(tmp_path / "q.mcap")], cwd=REPO, env=ENV,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "written"
+        time.sleep(1.0)  # longer than the flush interval: the background flush must have run
+    finally:
+        proc.kill()
+        proc.wait(10)
+    session = read_session(tmp_path / "q.mcap")
+    assert session.truncated and [f.frame_index for f in session.frames] == list(range(10))
