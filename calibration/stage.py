@@ -198,7 +198,7 @@ class CalibrationStage:
         if fit.ok:
             frame.arrays["root_translation"] = fit.translation.astype(np.float32)
             absolute = joints * factor + fit.translation
-            if self.options.world in ("foot_contacts", "auto") and self.board_floor is None:
+            if self._uses_foot_contacts:
                 self._foot_floor.add(absolute)
                 floor = self._foot_floor.estimate()
                 if floor is not None and (self._world is None or self._world.floor is not floor):
@@ -211,8 +211,12 @@ class CalibrationStage:
         """Forget online state (foot contacts, scale estimates), e.g. when the camera moved."""
         self._foot_floor.reset()
         self._floor_scale.reset()
-        if self.board_floor is None:
+        if self._uses_foot_contacts:
             self._world = None
+
+    @property
+    def _uses_foot_contacts(self) -> bool:
+        return self.options.world == "foot_contacts" or (self.options.world == "auto" and self.board_floor is None)
 
     # ----------------------------------------------------------------- headers
     def camera_header(self) -> dict:

@@ -129,3 +129,18 @@ def test_board_on_the_floor_gives_metric_floor_scale_and_world(tmp_path):
     assert head["scale"]["estimated_height_m"] == pytest.approx(HEIGHT, rel=0.03)
     assert head["world_frame"]["source"] == "board"
     assert frames[-1].arrays["joints_world"][0, 1] == pytest.approx(truths[-1][0, 1], abs=0.05)
+
+
+def test_foot_contacts_can_be_chosen_over_a_board_floor():
+    board_floor = camera_file.FloorPlane(np.array([0.0, -1.0, 0.0]), 2.0, "board")  # deliberately wrong
+    stage = CalibrationStage(K_TRUE, DIST_TRUE, SIZE, True, CalibrationOptions(subject_height_m=HEIGHT,
+                             world="foot_contacts"), floor=board_floor)
+    frames, _ = _standing_frames(40, seed=4)
+    for frame in frames:
+        stage.annotate(frame)
+    head = frames[-1].header["world_frame"]
+    assert head["source"] == "foot_contacts" and head["camera_height_m"] == pytest.approx(CAMERA_HEIGHT, abs=0.05)
+    stage.reset()
+    frame = _standing_frames(1, seed=5)[0][0]
+    stage.annotate(frame)
+    assert "joints_world" not in frame.arrays and frame.header["world_frame"]["name"] is None
