@@ -16,7 +16,8 @@ its bone from the rest direction onto the recorded one. With fixed bone lengths 
 is then exact, and the joints are reproduced exactly when the recording's bone lengths are constant;
 otherwise each joint is off by its bones' deviations from the median length.
 
-Frames without a person hold the previous pose (the first pose before the first detection).
+Frames without a person (or with non-finite joints) hold the previous pose (the first pose before the
+first detection).
 """
 from __future__ import annotations
 
@@ -195,7 +196,10 @@ def joints_to_bvh(joints_camera: np.ndarray, valid: np.ndarray, frame_time: floa
     options = options or BvhExportOptions()
     if options.unit not in _UNIT_SCALE:
         raise ValueError(f"unit must be one of {sorted(_UNIT_SCALE)}, got {options.unit!r}")
-    valid = np.asarray(valid, dtype=bool)
+    joints_camera = np.asarray(joints_camera, dtype=np.float64)
+    valid = np.asarray(valid, dtype=bool) & np.isfinite(joints_camera).all(axis=(1, 2))  # NaN joints: no person
+    if root_camera is not None:
+        valid &= np.isfinite(np.asarray(root_camera, dtype=np.float64)).all(axis=1)
     joints = camera_to_bvh(fill_missing(np.asarray(joints_camera, dtype=np.float64), valid))
     if root_camera is not None:
         joints = joints + camera_to_bvh(fill_missing(np.asarray(root_camera, dtype=np.float64), valid))[:, None]
