@@ -99,7 +99,10 @@ def make_detector(backend: str):
 def make_lifter(backend: str, model_path: str | None):
     try:
         from engines.lifter import Lifter
-        return Lifter(backend=backend, model_path=model_path) if model_path else Lifter(backend=backend)
+        # One ONNX Runtime thread: the network is tiny, and a thread pool would only compete with the
+        # detector for the cores.
+        options = {"threads": 1} if backend == "onnxruntime" else {}
+        return Lifter(backend=backend, model_path=model_path, **options)
     except Exception as exc:  # noqa: BLE001
         raise SetupError(f"lifter backend {backend!r} is not available: {one_line(exc)}") from None
 
@@ -130,7 +133,16 @@ def make_calibration(args, source):
     return factory
 
 
-def make_sinks(args) -> list:
+def describe_engines(args, lifter) -> dict[str, str]:
+    """Backends and lifter weights, for the stream header and the recording's metadata."""
+    names = {"detector": args.detector, "lifter": args.lifter}
+    info = getattr(lifter, "info", None)
+    if info is not None:
+        names.update(lifter_model=Path(info.model_path).name, lifter_sha256=info.model_sha256[:16])
+    return names
+
+
+def make_sinks(args, engines: dict[str, str] | None = None) -> list:
     from realtime.publisher import Publisher, PublisherError, PublisherOptions
     try:
         sinks = [Publisher(PublisherOptions(address=args.publish))]
@@ -139,8 +151,9 @@ def make_sinks(args) -> list:
     if args.record:
         try:
             from realtime.recorder import Recorder
-            metadata = {"source": args.source, "detector": args.detector, "lifter": args.lifter,
-                        "command": " ".join(sys.argv)}
+            metadata = {"source": args.source, **(engines or {"detector": args.detector, "lifter": args.lifter}),
+                        "calibration": args.calibration, "subject_height_m": args.height,
+                        "smoothing": args.smooth, "command": " ".join(sys.argv)}
             sinks.append(Recorder(args.record, metadata, video=args.record_video))
         except Exception as exc:  # noqa: BLE001
             sinks[0].close()
@@ -263,13 +276,14 @@ def run_pipeline(args, stop: threading.Event) -> int:
         detector = make_detector(args.detector)
         lifter = make_lifter(args.lifter, args.lifter_model)
         calibration = make_calibration(args, source)
-        sinks = make_sinks(args)
+        engines = describe_engines(args, lifter)
+        sinks = make_sinks(args, engines)
     except BaseException:
         source.stop()
         raise
     publisher = sinks[0]
     pipeline = Pipeline(detector, lifter, sinks, calibration=calibration, smoother=PoseSmoother() if args.smooth else None,
-                        backends={"detector": args.detector, "lifter": args.lifter},
+                        backends=engines,
                         options=PipelineOptions(max_frames=args.max_frames))
     window = None
     if not args.headless:
@@ -303,7 +317,12 @@ def run_pipeline(args, stop: threading.Event) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.speed < 0 or (args.max_frames is not None and args.max_frames < 1) or args.wait_subscribers < 0:
+        parser.error("--speed must be >= 0, --max-frames >= 1 and --wait-subscribers >= 0")
+    if args.height is not None and not 0.5 < args.height < 2.6:
+        parser.error(f"--height is the subject's height in metres (0.5 to 2.6), got {args.height}")
     stop = threading.Event()
     install_signal_handlers(stop)
     try:

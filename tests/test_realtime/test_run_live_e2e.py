@@ -53,7 +53,9 @@ def test_demo_end_to_end_streams_n_frames_with_finite_3d_joints(tmp_path, record
     assert [f.frame_index for f in frames] == list(range(n)) and [f.header["seq"] for f in frames] == list(range(n))
     assert all(f.has_person for f in frames), [f.header.get("error") for f in frames]
     assert all(f.joints_3d.shape == (16, 3) and np.all(np.isfinite(f.joints_3d)) for f in frames)
-    assert all(f.header["backends"] == {"detector": "onnxruntime", "lifter": "onnxruntime"} for f in frames)
+    backends = frames[0].header["backends"]
+    assert backends["detector"] == "onnxruntime" and backends["lifter"] == "onnxruntime"
+    assert backends["lifter_model"].endswith(".onnx") and len(backends["lifter_sha256"]) == 16
     assert frames[0].source == "demo" and frames[0].image_size == (640, 480)
     # The 3D error against the demo's ground truth, computed by the subscriber from what it received.
     predicted = np.stack([f.joints_3d for f in frames])
