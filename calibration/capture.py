@@ -119,7 +119,7 @@ def has_display() -> bool:
     return sys.platform in ("win32", "darwin") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def from_camera(index: int, detector: BoardDetector, display: bool | None = None, max_seconds: float = 180.0,
+def from_camera(index: int | str, detector: BoardDetector, display: bool | None = None, max_seconds: float = 180.0,
                 size: tuple[int, int] | None = None) -> Collected:
     """Capture views live. New, still views are kept automatically; the user sees what is missing.
 
@@ -128,7 +128,7 @@ def from_camera(index: int, detector: BoardDetector, display: bool | None = None
     capture stops when coverage is enough or after ``max_seconds``.
 
     Args:
-        index: OpenCV camera index.
+        index: OpenCV camera index (or a stream URL / file, which ``cv2.VideoCapture`` also opens).
         detector: board detector.
         display: show a window; None: when a display exists.
         max_seconds: give up after this long.

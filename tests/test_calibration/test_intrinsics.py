@@ -118,3 +118,19 @@ def test_too_few_views_is_a_clear_error(chess_views):
     got = chess_views
     with pytest.raises(CalibrationError, match="only 3 usable board views, need at least 8"):
         calibrate(got.detections[:3], SIZE, CHESS, IntrinsicsOptions(min_views=8))
+
+
+def test_live_capture_loop_keeps_still_new_views_and_stops_when_enough(chess_dir, tmp_path):
+    """The headless live loop, fed by a recorded stream instead of a webcam (none on this machine)."""
+    from calibration.capture import from_camera
+
+    path = tmp_path / "live.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, SIZE)
+    for f in sorted(chess_dir.glob("*.png")):  # every view held for two frames, then moved on
+        image = cv2.cvtColor(cv2.imread(str(f), cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR)
+        writer.write(image)
+        writer.write(image)
+    writer.release()
+    got = from_camera(str(path), BoardDetector(CHESS), display=False, max_seconds=120)
+    assert got.coverage.enough and len(got.detections) == 12  # stopped as soon as coverage was enough
+    _check_camera(calibrate(got.detections, got.image_size, CHESS).camera)
