@@ -74,7 +74,8 @@ class Recorder:
         options: :class:`RecorderOptions`.
     Attributes:
         path: the session file. video_path: the video file (None without video).
-        frames_written, rejected (messages that were not valid frames), error (None while all is well).
+        frames_written (taken by the recorder), frames_on_disk (of those, flushed to the file),
+        rejected (messages that were not valid frames), error (None while all is well).
     """
 
     def __init__(self, out_dir: str | Path, metadata: dict[str, Any] | None = None, video: bool = False,
@@ -82,7 +83,8 @@ class Recorder:
         self.options = options or RecorderOptions()
         self.path = _session_path(Path(out_dir))
         self.video_path = self.path.with_suffix(self.options.video_suffix) if video else None
-        self.frames_written = self.video_frames_written = self.rejected = 0
+        self.frames_written = self.frames_on_disk = self.video_frames_written = self.rejected = 0
+        self._pose_added = 0
         self.error: str | None = None
         self._raised = False
         self.closed = False
@@ -187,6 +189,7 @@ class Recorder:
             try:
                 self._writer.add_message(channel, _ns(log_time), data, _ns(publish_time), sequence)
                 self._unflushed += 1
+                self._pose_added += channel == self._pose_channel
                 self._flush_if_due_locked()
             except OSError as exc:
                 self._fail(exc)
@@ -210,6 +213,7 @@ class Recorder:
         if self._unflushed and time.monotonic() - self._last_flush >= self.options.flush_interval_s:
             self._writer.flush()  # closes the chunk in progress and flushes the file object
             self._unflushed = 0
+            self.frames_on_disk = self._pose_added
             self._last_flush = time.monotonic()
 
     def _raise_once(self) -> None:
@@ -219,8 +223,8 @@ class Recorder:
 
     def _fail(self, exc: BaseException) -> None:
         # Keep what is on disk: no summary is written (it would fail too); the reader handles the cut.
-        self.error = (f"recording stopped after {self.frames_written} frames: {exc}. "
-                      f"{self.path} stays readable up to the last flush.")
+        self.error = (f"recording stopped: {exc}. {self.path} stays readable with the "
+                      f"{self.frames_on_disk} frames flushed before (of {self._pose_added} received).")
         log.error("recorder: %s", self.error)
         self._release_files()
 

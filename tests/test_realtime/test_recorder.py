@@ -139,7 +139,8 @@ for parts in messages:
         raised += 1
 rec.close()
 assert raised == 1, raised
-print(json.dumps({"written": rec.frames_written, "error": rec.error, "path": str(rec.path)}))
+print(json.dumps({"written": rec.frames_written, "on_disk": rec.frames_on_disk, "error": rec.error,
+                  "path": str(rec.path)}))
 """
 
 
@@ -152,8 +153,10 @@ def test_write_error_stops_cleanly_and_keeps_the_prefix(tmp_path):
     assert 10 < result["written"] < 3000
     session = read_session(result["path"])
     assert session.truncated
-    # every frame whose write succeeded was flushed (flush_interval 0): all of them are there
-    assert len(session.frames) == result["written"]
+    # every frame whose write succeeded was flushed (flush_interval 0): all of them are there, and the
+    # error message tells how many
+    assert len(session.frames) == result["written"] == result["on_disk"]
+    assert f"with the {result['on_disk']} frames flushed before" in result["error"]
     for got, want in zip(session.frames, synthetic_frames(result["written"])):
         assert_same_frame(got, want)
 
