@@ -292,6 +292,10 @@ def run_pipeline(args, stop: threading.Event) -> int:
         else:
             print("no display found: running headless (the stream is published as usual)", file=sys.stderr)
     viewer = start_viewer(publisher.address) if args.viewer else None
+    asked = (args.width or source.frame_size[0], args.height_px or source.frame_size[1])
+    if tuple(asked) != tuple(source.frame_size) and getattr(source, "kind", "") == "webcam":
+        print(f"note: {source.name} delivers {source.frame_size[0]}x{source.frame_size[1]} "
+              f"(asked for {asked[0]}x{asked[1]})", file=sys.stderr)
     print(f"source {source.name} {source.frame_size[0]}x{source.frame_size[1]}, detector {args.detector}, "
           f"lifter {args.lifter}, publishing on {publisher.address}", flush=True)
     pipeline.warm_up(source.frame_size)

@@ -81,12 +81,16 @@ def draw_hud(image: np.ndarray, info: OverlayInfo) -> np.ndarray:
     if info.backends:
         lines.append(info.backends)
     scale = max(0.45, image.shape[1] / 1400)
-    y = int(22 * scale / 0.5)
+    step = int(20 * scale / 0.5)
+    sizes = [cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0] for text in lines]
+    box_w = min(image.shape[1], max(w for w, _ in sizes) + 16)
+    box_h = min(image.shape[0], step * len(lines) + 10)
+    # A darkened box behind the text keeps it readable on any background.
+    image[:box_h, :box_w] = (image[:box_h, :box_w] * 0.35).astype(image.dtype)
+    y = step
     for text in lines:
-        # Dark outline first so the text stays readable on any background.
-        cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
         cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
-        y += int(20 * scale / 0.5)
+        y += step
     return image
 
 

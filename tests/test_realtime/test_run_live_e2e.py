@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -111,6 +112,17 @@ def test_sigterm_stops_cleanly_flushes_the_recording_and_the_recording_replays(t
     assert proc.returncode == 0, stderr
     assert len(replayed) == recorded and f"replayed {recorded} frames" in stdout
     assert [f.frame_index for f in replayed] == [f.frame_index for f in session.frames]
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (apt package xvfb) for a virtual display")
+def test_overlay_window_runs_on_a_virtual_display():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run(["xvfb-run", "-a", *RUN_LIVE, "--source", "demo", "--max-frames", "5", "--publish",
+                           _free_address(), "--status-every", "0", *EXTRA],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "no display found" not in proc.stderr  # the window was opened, not skipped
+    assert "stopped by: max_frames" in proc.stdout and "frames: 5 processed" in proc.stdout
 
 
 def _bad_calibration(tmp_path):
