@@ -229,7 +229,9 @@ def write_notice(out_dir: Path, mp_dir: Path, command: str, versions: dict[str, 
     for onnx_name, rel in MODELS.items():
         lines += [f"  {onnx_name}  sha256 {_sha256(out_dir / onnx_name)}",
                   f"    from mediapipe/{rel}  sha256 {_sha256(mp_dir / rel)}"]
-    lines += ["", "Made by (repo root, on " + datetime.date.today().isoformat() + "):", "  " + command, ""]
+    lines += ["", "Made by (repo root, on " + datetime.date.today().isoformat() + "):", "  " + command,
+              "Re-running it gives files with the same weights and check figures, but tf2onnx's",
+              "node naming makes their bytes (and checksums) differ from run to run.", ""]
     (out_dir / "NOTICE").write_text("\n".join(lines))
 
 
