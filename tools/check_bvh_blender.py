@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     valid = np.array([f.has_person for f in session.frames])
     joints = np.stack([f.joints_3d if f.has_person else np.zeros((16, 3), np.float32) for f in session.frames])
     with tempfile.TemporaryDirectory() as tmp:
-        bvh = export_bvh(session, Path(tmp) / "clip.bvh", per_frame_lengths=args.per_frame_lengths)
+        bvh = export_bvh(session, Path(tmp) / "clip.bvh", per_frame_lengths=args.per_frame_lengths,
+                         timeline="frames")  # one BVH frame per recorded frame, to compare frame by frame
         ref = Path(tmp) / "ref.npy"
         np.save(ref, camera_to_bvh(fill_missing(joints.astype(np.float64), valid)))
         run = subprocess.run([args.blender_python, "-c", _BLENDER_SCRIPT, str(bvh), str(ref),

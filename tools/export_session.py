@@ -91,7 +91,18 @@ def _float_lists(array: np.ndarray) -> Any:
     return nested
 
 
-def export_bvh(session: Session, out: Path, unit: str = "m", per_frame_lengths: bool = False) -> Path:
+def uniform_timeline(t_capture: np.ndarray, frame_time: float) -> np.ndarray:
+    """For each slot of a uniform ``frame_time`` grid from the first capture to the last, the index of
+    the last recorded frame captured at or before it: frames the pipeline dropped are held, so the clip
+    plays at the recorded speed. Without drops it is ``arange(len(t_capture))``."""
+    slots = np.rint((t_capture - t_capture[0]) / frame_time).astype(np.int64)
+    slots = np.maximum.accumulate(slots)
+    grid = np.arange(int(slots[-1]) + 1)
+    return np.searchsorted(slots, grid, side="right") - 1
+
+
+def export_bvh(session: Session, out: Path, unit: str = "m", per_frame_lengths: bool = False,
+               timeline: str = "uniform") -> Path:
     """Write the BVH clip of ``session`` to ``out``.
 
     Args:
@@ -100,23 +111,36 @@ def export_bvh(session: Session, out: Path, unit: str = "m", per_frame_lengths: 
         unit: ``"m"``, ``"cm"`` or ``"mm"``.
         per_frame_lengths: add position channels that carry each frame's bone lengths (exact joints
             even where the lifter's bone lengths vary; see ``realtime.bvh_export.BvhExportOptions``).
-
+        timeline: ``"uniform"``: one BVH frame per frame interval of the capture clock, holding the
+            previous frame over dropped ones (plays at the recorded speed); ``"frames"``: one BVH frame
+            per recorded frame.
     Raises:
-        ValueError: when no frame has a person.
+        ValueError: when no frame has a person, or for an unknown ``timeline``.
     """
-    valid = np.array([f.has_person for f in session.frames], dtype=bool)
-    joints = np.zeros((len(session.frames), NUM_JOINTS, 3))
-    roots = np.zeros((len(session.frames), 3))
+    if timeline not in ("uniform", "frames"):
+        raise ValueError(f"timeline must be 'uniform' or 'frames', got {timeline!r}")
+    frames = session.frames
+    if timeline == "uniform" and frames:
+        t_capture = np.array([f.t_capture for f in frames])
+        frames = [frames[i] for i in uniform_timeline(t_capture, 1.0 / session.fps)]
+    joints, valid, roots = _bvh_inputs(frames)
+    text = joints_to_bvh(joints, valid, 1.0 / session.fps, roots,
+                         BvhExportOptions(unit=unit, per_frame_lengths=per_frame_lengths))
+    return write_bvh(out, text)
+
+
+def _bvh_inputs(frames: list) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    valid = np.array([f.has_person for f in frames], dtype=bool)
+    joints = np.zeros((len(frames), NUM_JOINTS, 3))
+    roots = np.zeros((len(frames), 3))
     have_root = True
-    for i, f in enumerate(session.frames):
+    for i, f in enumerate(frames):
         if f.has_person:
             joints[i] = f.joints_3d
             root = f.arrays.get("root_translation")
             have_root &= root is not None
             roots[i] = root if root is not None else 0.0
-    text = joints_to_bvh(joints, valid, 1.0 / session.fps, roots if have_root and valid.any() else None,
-                         BvhExportOptions(unit=unit, per_frame_lengths=per_frame_lengths))
-    return write_bvh(out, text)
+    return joints, valid, roots if have_root and valid.any() else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(rotations only; joints exact when the recorded lengths are constant); "
                              "'per-frame' = also position channels with each frame's lengths, so the "
                              "joints are reproduced exactly (default: %(default)s)")
+    parser.add_argument("--timeline", default="uniform", choices=("uniform", "frames"),
+                        help="BVH frames: 'uniform' = one per frame interval of the capture clock, holding "
+                             "the previous pose over frames the pipeline dropped, so the clip plays at the "
+                             "recorded speed; 'frames' = one per recorded frame (default: %(default)s)")
     return parser
 
 
@@ -150,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.to == "json":
             export_json(session, out)
         else:
-            export_bvh(session, out, args.unit, per_frame_lengths=args.bone_lengths == "per-frame")
+            export_bvh(session, out, args.unit, per_frame_lengths=args.bone_lengths == "per-frame",
+                       timeline=args.timeline)
     except (SessionError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -100,6 +100,21 @@ def test_bvh_with_per_frame_lengths_reproduces_lifter_like_joints_within_1mm(tmp
     assert np.linalg.norm(bvh_joint_positions(rigid)[1] - want, axis=-1)[valid].max() > 5e-3
 
 
+def test_bvh_holds_poses_over_dropped_frames_to_keep_the_recorded_speed(tmp_path):
+    frames = synthetic_frames(40, empty_every=0)
+    kept = [f for f in frames if f.frame_index not in (10, 11, 12, 30)]  # the pipeline dropped four
+    path = record(tmp_path, encoded(kept))
+    uniform, per_frame = tmp_path / "u.bvh", tmp_path / "f.bvh"
+    assert main([str(path), "--to", "bvh", "--out", str(uniform)]) == 0
+    assert main([str(path), "--to", "bvh", "--out", str(per_frame), "--timeline", "frames"]) == 0
+    _, fk = bvh_joint_positions(uniform)
+    assert len(fk) == 40 and len(bvh_joint_positions(per_frame)[1]) == 36
+    want = camera_to_bvh(np.stack([f.joints_3d for f in frames]))
+    shown = [9, 9, 9, 9] + list(range(13, 30)) + [29] + list(range(31, 40))  # held over each gap
+    np.testing.assert_allclose(fk[:9], want[:9], atol=1e-3)
+    np.testing.assert_allclose(fk[9:], want[shown], atol=1e-3)
+
+
 def test_bvh_root_follows_root_translation(tmp_path):
     frames = synthetic_frames(60, empty_every=0)
     for i, frame in enumerate(frames):
