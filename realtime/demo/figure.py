@@ -63,10 +63,10 @@ def _head_parts() -> list[Part]:
 
 def _limb_parts() -> list[Part]:
     parts = [
-        Part("pelvis", (0, 0.03, -0.005), (0.16, 0.11, 0.105), "trousers"),
+        Part("pelvis", (0, 0.035, -0.005), (0.152, 0.105, 0.1), "trousers"),
         Part("lumbar", (0, 0.13, 0.0), (0.148, 0.16, 0.094), "shirt"),
         Part("chest", (0, 0.09, 0.003), (0.162, 0.21, 0.1), "shirt"),
-        Part("chest", (0, 0.2, -0.01), (0.19, 0.06, 0.085), "shirt"),  # shoulder line
+        Part("chest", (0, 0.2, -0.008), (0.19, 0.06, 0.072), "shirt"),  # shoulder line
     ]
     for side in ("l", "r"):
         parts += [

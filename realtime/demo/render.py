@@ -6,9 +6,10 @@ its depth z. An ellipsoid ``(p - c)^T Q (p - c) = 1`` meets the ray where ``a t^
 with ``a = d^T Q d``, ``b = d^T Q c``, ``k = c^T Q c - 1``; ``a`` and ``b`` separate into per-row and
 per-column terms plus one ``x*y`` product, so a primitive costs a handful of numpy operations on its box.
 Shading is deferred: after all primitives, the surviving pixels get their normal ``Q (p - c)`` and
-Lambert shading from a key and a fill light plus a sky/ground ambient term. The figure's box is
+Lambert shading (wrapped for the key light) from a key and a fill light plus a sky/ground ambient term,
+screen-space occlusion and a small highlight. The figure's box is
 rendered with ``supersample`` x ``supersample`` rays per pixel and averaged (antialiasing). The floor
-shadow is each ellipsoid's outline projected along the key light onto the floor, softened by a blur.
+shadow is each ellipsoid's outline projected along the ceiling light onto the floor, softened by a blur.
 """
 from __future__ import annotations
 
@@ -32,20 +33,28 @@ class Lighting:
     """Lights in the world frame (unit vectors towards the light) and their strengths.
 
     Args:
-        key: main light direction (also casts the floor shadow).  fill: secondary light direction.
+        key: main light direction.  fill: secondary light direction.
+        shadow_light: direction of the light that casts the floor shadow (the room's ceiling light,
+            steeper than the key so that the shadow stays near the feet).
         key_strength, fill_strength: Lambert weights.  ambient: constant term.  sky: extra ambient
             on surfaces facing up (and less on those facing down).  specular: highlight strength.
         shadow_strength: how much the floor shadow darkens the floor (0-1).
+        occlusion: how much a surface just behind a nearer one is darkened (0-1).
+        wrap: "wrap" diffuse lighting, which lets the key light reach past the terminator by this much
+            (0 = plain Lambert); softer, skin- and cloth-like falloff without a hard edge.
     """
 
-    key: tuple[float, float, float] = (-0.45, 0.7, 0.85)
+    key: tuple[float, float, float] = (-0.4, 0.45, 0.9)
     fill: tuple[float, float, float] = (0.8, 0.2, 0.5)
+    shadow_light: tuple[float, float, float] = (-0.3, 1.0, 0.35)
     key_strength: float = 0.72
     fill_strength: float = 0.22
-    ambient: float = 0.28
-    sky: float = 0.12
+    ambient: float = 0.32
+    sky: float = 0.06
     specular: float = 0.10
     shadow_strength: float = 0.45
+    occlusion: float = 0.35
+    wrap: float = 0.4
 
 
 class FigureRenderer:
@@ -74,7 +83,7 @@ class FigureRenderer:
         self._key = camera.directions_to_camera(unit(self.lighting.key)).astype(np.float32)
         self._fill = camera.directions_to_camera(unit(self.lighting.fill)).astype(np.float32)
         self._up = camera.directions_to_camera(np.array([0.0, 1.0, 0.0])).astype(np.float32)
-        self._key_world = unit(self.lighting.key)
+        self._shadow_dir = unit(self.lighting.shadow_light)
 
     def render(self, prims: Primitives) -> np.ndarray:
         """Render ``prims`` (world frame) and return an (H, W, 3) uint8 BGR image."""
@@ -163,7 +172,7 @@ class FigureRenderer:
         key, fill, up = self._key, self._fill, self._up
         n_key = nx * key[0] + ny * key[1] + nz * key[2]
         shade = light.ambient + light.sky * (nx * up[0] + ny * up[1] + nz * up[2]) \
-            + light.key_strength * np.maximum(n_key, 0.0) \
+            + light.key_strength * np.clip((n_key + light.wrap) / (1.0 + light.wrap), 0.0, 1.0) \
             + light.fill_strength * np.maximum(nx * fill[0] + ny * fill[1] + nz * fill[2], 0.0)
         # Facing ratio n . v with v = -d / |d|: darker towards the silhouette separates overlapping
         # parts of the same colour.
@@ -174,6 +183,7 @@ class FigureRenderer:
         hx, hy, hz = key[0] - x * inv_d, key[1] - y * inv_d, key[2] - inv_d
         inv_h = 1.0 / np.sqrt(hx * hx + hy * hy + hz * hz)
         spec = np.clip((nx * hx + ny * hy + nz * hz) * inv_h, 0.0, 1.0) ** 32 * (light.specular * 255.0)
+        shade *= self._occlusion(depth).ravel()[flat]
         colour = colours[pid] * shade[:, None] + spec[:, None]
         fine = cv2.resize(image[y0:y1, x0:x1], (ids.shape[1], ids.shape[0]), interpolation=cv2.INTER_NEAREST)
         fine = fine.astype(np.float32)
@@ -182,13 +192,23 @@ class FigureRenderer:
             fine = cv2.resize(fine, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
         image[y0:y1, x0:x1] = np.clip(fine, 0, 255).astype(np.uint8)
 
+    def _occlusion(self, depth: np.ndarray) -> np.ndarray:
+        """Screen-space ambient occlusion: a surface just behind a nearer one nearby gets darker.
+
+        Gives contact shadows and crisp separation where a limb passes in front of the body.
+        """
+        radius = 2 * self.supersample + 1
+        near = cv2.erode(np.minimum(depth, 100.0), np.ones((radius, radius), np.uint8))
+        behind = np.clip((depth - near) / 0.12, 0.0, 1.0)
+        return 1.0 - self.lighting.occlusion * behind
+
     def _draw_shadow(self, image: np.ndarray, prims: Primitives) -> None:
-        """Darken the floor under the figure: ellipsoid outlines projected along the key light."""
+        """Darken the floor under the figure: ellipsoid outlines projected along the shadow light."""
         sel = prims.casts_shadow
         pts = prims.centres[sel, None, :] + np.einsum(
             "pij,pcj->pci", prims.axes[sel], _SPHERE_SAMPLES[None] * prims.radii[sel, None, :])
-        key = self._key_world
-        on_floor = pts - (pts[..., 1:2] / key[1]) * key  # slide along the light to y = 0
+        light = self._shadow_dir
+        on_floor = pts - (pts[..., 1:2] / light[1]) * light  # slide along the light to y = 0
         px = self.camera.project(self.camera.to_camera(on_floor))
         width, height = self.camera.size
         margin = 12
