@@ -96,7 +96,8 @@ class Pipeline:
     """Runs frames through detector, lifter, smoother and calibration and hands them to the sinks.
 
     Args:
-        detector: callable ``detector(image_bgr) -> result | None`` (``engines.detector.PoseDetector``).
+        detector: callable ``detector(image_bgr, timestamp=seconds) -> result | None``
+            (``engines.detector.PoseDetector``; the timestamp drives its temporal smoothing).
         lifter: object with ``predict(kp (16, 2), image_size, focal, center) -> (16, 3)``
             (``engines.lifter.Lifter``).
         sinks: objects with ``write(parts)`` and ``close()``.
@@ -156,19 +157,19 @@ class Pipeline:
     def _estimate_pose(self, captured: CapturedFrame, frame: Frame, clock: StageClock) -> str | None:
         """Fill ``frame``'s 2D and 3D arrays; returns an error line, or None (person found or nobody)."""
         try:
-            detection = self.detector(captured.image)
+            detection = self.detector(captured.image, timestamp=captured.timestamp)
         except Exception as exc:  # noqa: BLE001 - one bad frame must not end a live run
             clock.lap("detect")
             return self._failed(f"detector failed: {type(exc).__name__}: {exc}")
         clock.lap("detect")
         if detection is None:
             self._consecutive_errors = 0
-            self._smooth(None, captured.t_capture)
+            self._smooth(None, captured.timestamp)
             return None
         keypoints = np.asarray(detection.keypoints_2d, dtype=np.float32)
         confidence = np.asarray(detection.confidence, dtype=np.float32)
         if keypoints.shape != (16, 2) or not np.all(np.isfinite(keypoints)):
-            self._smooth(None, captured.t_capture)
+            self._smooth(None, captured.timestamp)
             return "detector returned non-finite or misshaped keypoints; no pose this frame"
         stage = self._calibration_for(frame.image_size)
         try:
@@ -181,12 +182,12 @@ class Pipeline:
                 raise ValueError("lifter returned non-finite joints")
         except Exception as exc:  # noqa: BLE001 - NaN input, lifter failure: report, keep streaming
             clock.lap("lift")
-            self._smooth(None, captured.t_capture)
+            self._smooth(None, captured.timestamp)
             return self._failed(f"lifter failed: {type(exc).__name__}: {exc}")
         clock.lap("lift")
         self._consecutive_errors = 0
         if self.smoother is not None:
-            joints = self._smooth(joints, captured.t_capture)
+            joints = self._smooth(joints, captured.timestamp)
             clock.lap("smooth")
         frame.keypoints_2d, frame.confidence, frame.joints_3d = keypoints, confidence, joints
         return None

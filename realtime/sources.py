@@ -49,6 +49,9 @@ class CapturedFrame:
         source: short description of the source ("webcam:0", "demo", a file name...).
         ground_truth: for the demo source, the true ``keypoints_2d`` (16, 2), ``joints_3d`` (16, 3),
             ``root_translation`` (3,) and ``camera_matrix`` (3, 3); None for real sources.
+        media_time: the frame's time in the stream in seconds, increasing (``index / fps`` for files,
+            folders and the demo, so that temporal filters behave the same paced or unpaced); None for
+            live sources, whose clock is ``t_capture``.
     """
 
     image: np.ndarray
@@ -56,6 +59,12 @@ class CapturedFrame:
     t_capture: float
     source: str
     ground_truth: dict[str, Any] | None = None
+    media_time: float | None = None
+
+    @property
+    def timestamp(self) -> float:
+        """Seconds for temporal filters: ``media_time`` when the source has one, else ``t_capture``."""
+        return self.t_capture if self.media_time is None else self.media_time
 
 
 @dataclass
@@ -141,6 +150,10 @@ class CaptureSource:
     def _release(self) -> None:
         """Free the device (called once, from the capture thread, when it ends)."""
 
+    def _media_time(self, index: int) -> float | None:
+        """The stream time of frame ``index`` (files: index / fps); None for live sources."""
+        return None
+
     # -- public -------------------------------------------------------------------------------------
     def start(self) -> "CaptureSource":
         """Start the capture thread (idempotent); returns self."""
@@ -210,7 +223,7 @@ class CaptureSource:
                     break
                 image, truth = item[0], item[1]
                 index = item[2] if len(item) > 2 else self.captured
-                self._hand_over(CapturedFrame(image, index, time.time(), self.name, truth))
+                self._hand_over(CapturedFrame(image, index, time.time(), self.name, truth, self._media_time(index)))
                 self.captured += 1
         except SourceError as exc:
             self.error = str(exc)
@@ -306,6 +319,9 @@ class VideoCaptureSource(CaptureSource):
     def _release(self) -> None:
         self.cap.release()
 
+    def _media_time(self, index: int) -> float | None:
+        return index / self.native_fps if self.kind == "file" else None
+
 
 class ImageFolderSource(CaptureSource):
     """Images from a folder (sorted by name) or a single image file.
@@ -332,7 +348,7 @@ class ImageFolderSource(CaptureSource):
         if self._first is None:
             raise SourceError(f"cannot read any image from {path}")
         self.frame_size = (int(self._first.shape[1]), int(self._first.shape[0]))
-        fps = options.fps or 30.0
+        fps = self.fps = options.fps or 30.0
         super().__init__(path.name, live=options.realtime, pace_fps=fps if options.realtime else None)
 
     def _next_image(self) -> np.ndarray | None:
@@ -359,6 +375,9 @@ class ImageFolderSource(CaptureSource):
 
     def stats(self) -> dict[str, Any]:
         return {**super().stats(), "unreadable_images": self.skipped}
+
+    def _media_time(self, index: int) -> float:
+        return index / self.fps
 
 
 class DemoSource(CaptureSource):
@@ -418,6 +437,9 @@ class DemoSource(CaptureSource):
             "t": float(frame.t),
         }
         return frame.image, truth, index
+
+    def _media_time(self, index: int) -> float:
+        return index / self.fps
 
 
 def open_source(spec: str, options: SourceOptions | None = None) -> CaptureSource:

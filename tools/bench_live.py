@@ -105,7 +105,7 @@ def detector_only(detector, args, out: PassSamples) -> None:
             if frame is None:
                 continue
             t0 = time.perf_counter()
-            result = detector(frame.image)
+            result = detector(frame.image, timestamp=frame.timestamp)
             t1 = time.perf_counter()
             detect.append((t1 - t0) * 1e3)
             out.latency_ms.append((time.time() - frame.t_capture) * 1e3)
@@ -184,7 +184,7 @@ def warm_up(detector, lifter, args) -> None:
             frame = source.get(timeout=5.0)
             if frame is None:
                 break
-            result = detector(frame.image)
+            result = detector(frame.image, timestamp=frame.timestamp)
             if result is not None:
                 lifter.predict(result.keypoints_2d, image_size=frame.image.shape[1::-1])
     except EndOfStream:

@@ -51,9 +51,11 @@ class ScriptedDetector:
 
     def __init__(self, nobody=(), nan=(), raises=()):
         self.calls, self.nobody, self.nan, self.raises = 0, set(nobody), set(nan), set(raises)
+        self.timestamps = []
 
-    def __call__(self, image):
+    def __call__(self, image, timestamp=None):
         i, self.calls = self.calls, self.calls + 1
+        self.timestamps.append(timestamp)
         if i in self.raises:
             raise RuntimeError("inference failed")
         if i in self.nobody:
@@ -246,3 +248,11 @@ def test_latency_summary_percentiles():
     for v in range(25):
         series.add(v)
     assert series.total_count == 25 and series.samples() == list(range(15, 25))  # bounded memory
+
+
+def test_the_detector_gets_the_stream_time_of_each_frame():
+    detector = ScriptedDetector()
+    _pipeline(detector).run(ScriptedSource(3))
+    # ScriptedSource has no media clock: the capture time is used, increasing.
+    assert all(t is not None for t in detector.timestamps)
+    assert detector.timestamps == sorted(detector.timestamps)

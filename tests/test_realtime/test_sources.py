@@ -73,6 +73,8 @@ def test_unpaced_video_hands_over_every_frame_in_order(video):
     assert source.dropped == 0 and source.captured == 12
     assert all(f.source == "clip.avi" and f.ground_truth is None for f in frames)
     assert all(b.t_capture >= a.t_capture for a, b in zip(frames, frames[1:]))
+    # Stream time for temporal filters follows the file's 25 fps, however fast the frames were read.
+    assert [f.timestamp for f in frames] == pytest.approx([i / 25.0 for i in range(12)])
 
 
 def test_live_source_keeps_only_the_newest_frame_and_counts_the_rest(folder):
@@ -194,3 +196,4 @@ def test_realtime_demo_renders_on_demand_and_counts_the_frames_it_skipped():
     assert indices == sorted(indices) and indices[-1] - indices[0] >= 12  # ~6 frames per 0.2 s at 30 fps
     assert source.captured <= len(frames) + 1  # nothing rendered only to be thrown away
     assert source.dropped >= indices[-1] + 1 - len(frames)
+    assert [f.timestamp for f in frames] == pytest.approx([i / 30.0 for i in indices])  # animation time
