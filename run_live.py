@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replay speed for replay: sources (1 = as recorded, 0 = as fast as possible)")
     eng = p.add_argument_group("engines")
     eng.add_argument("--detector", default="onnxruntime", choices=DETECTOR_BACKENDS, help="2D detector backend (default: %(default)s)")
+    eng.add_argument("--detector-threads", type=int, default=0, metavar="N",
+                     help="ONNX Runtime threads of the detector (default 0: the runtime's choice, all cores)")
     eng.add_argument("--lifter", default="onnxruntime", choices=LIFTER_BACKENDS, help="SemGCN lifter backend (default: %(default)s)")
     eng.add_argument("--lifter-model", help="lifter model file (default: the shipped engines/models/semgcn_lifter.onnx)")
     eng.add_argument("--smooth", action=argparse.BooleanOptionalAction, default=True,
@@ -88,10 +90,10 @@ def one_line(exc: BaseException) -> str:
 
 
 # -- building the parts -----------------------------------------------------------------------------
-def make_detector(backend: str):
+def make_detector(backend: str, threads: int = 0):
     try:
         from engines.detector import PoseDetector
-        return PoseDetector(backend=backend)
+        return PoseDetector(backend=backend, threads=threads)
     except Exception as exc:  # noqa: BLE001 - ImportError, missing model, provider not installed...
         raise SetupError(f"detector backend {backend!r} is not available: {one_line(exc)}") from None
 
@@ -273,7 +275,7 @@ def run_pipeline(args, stop: threading.Event) -> int:
     except SourceError as exc:
         raise SetupError(str(exc)) from None
     try:
-        detector = make_detector(args.detector)
+        detector = make_detector(args.detector, args.detector_threads)
         lifter = make_lifter(args.lifter, args.lifter_model)
         calibration = make_calibration(args, source)
         engines = describe_engines(args, lifter)
@@ -323,8 +325,9 @@ def run_pipeline(args, stop: threading.Event) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.speed < 0 or (args.max_frames is not None and args.max_frames < 1) or args.wait_subscribers < 0:
-        parser.error("--speed must be >= 0, --max-frames >= 1 and --wait-subscribers >= 0")
+    if args.speed < 0 or (args.max_frames is not None and args.max_frames < 1) or args.wait_subscribers < 0 \
+            or args.detector_threads < 0:
+        parser.error("--speed, --wait-subscribers and --detector-threads must be >= 0, --max-frames >= 1")
     if args.height is not None and not 0.5 < args.height < 2.6:
         parser.error(f"--height is the subject's height in metres (0.5 to 2.6), got {args.height}")
     stop = threading.Event()
