@@ -170,10 +170,10 @@ calibration, Sect. 5.2; the live app learns it from the user's height); P2 = aft
 |---|---|---|---|---|
 {rows}
 
-Per held-out person (P1 | scaled P1 | P2 | poses):
+Per held-out person:
 
-| person | exact 2D | detector-like 2D |
-|---|---|---|
+| person | P1 exact | scaled P1 exact | P2 exact | poses | P1 noisy | scaled P1 noisy | P2 noisy | poses |
+|---|---|---|---|---|---|---|---|---|
 {people}
 
 "Detector-like 2D" adds Gaussian pixel noise (sigma up to 2% of the body height), rare outliers and dropped
