@@ -53,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replay speed for replay: sources (1 = as recorded, 0 = as fast as possible)")
     eng = p.add_argument_group("engines")
     eng.add_argument("--detector", default="onnxruntime", choices=DETECTOR_BACKENDS, help="2D detector backend (default: %(default)s)")
-    eng.add_argument("--detector-threads", type=int, default=0, metavar="N",
-                     help="ONNX Runtime threads of the detector (default 0: the runtime's choice, all cores)")
+    eng.add_argument("--detector-threads", type=int, default=1, metavar="N",
+                     help="ONNX Runtime threads of the CPU detector (default: %(default)s; 0: the runtime's choice, all "
+                     "cores). One thread leaves the other cores to capture, ZeroMQ and the viewer; on 2 cores it "
+                     "detected 2.6x faster than the runtime's choice (tools/bench_live.py)")
     eng.add_argument("--lifter", default="onnxruntime", choices=LIFTER_BACKENDS, help="SemGCN lifter backend (default: %(default)s)")
     eng.add_argument("--lifter-model", help="lifter model file (default: the shipped engines/models/semgcn_lifter.onnx)")
     eng.add_argument("--smooth", action=argparse.BooleanOptionalAction, default=True,
