@@ -44,6 +44,7 @@ class TrainOptions:
         steps_per_epoch: cap on optimiser steps per epoch (None: the whole epoch); for smoke tests.
         grad_clip: max gradient norm (None: no clipping).
         val_key: validation set whose P1 picks ``best.pt``.
+        device: torch device ("cpu", "cuda", ...); checkpoints are always written for the CPU.
     """
 
     model: str = "semgcn"
@@ -57,6 +58,7 @@ class TrainOptions:
     steps_per_epoch: int | None = None
     grad_clip: float | None = 1.0
     val_key: str = "exact"
+    device: str = "cpu"
 
 
 @dataclass
@@ -73,10 +75,12 @@ class TrainResult:
 def predict(model: torch.nn.Module, inputs: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Run ``model`` in eval mode on ``(N, 16, 2)`` inputs; returns ``(N, 16, 3)`` float32."""
     model.eval()
+    device = next(model.parameters()).device
     out = []
     with torch.no_grad():
         for start in range(0, len(inputs), batch_size):
-            out.append(model(torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size]))).numpy())
+            x = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size], dtype=np.float32))
+            out.append(model(x.to(device)).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 16, 3), np.float32)
 
 
@@ -108,12 +112,14 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(opt.seed)
-    model = build_model(opt.model, **opt.model_config)
+    device = torch.device(opt.device)
+    model = build_model(opt.model, **opt.model_config).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=opt.lr)
     history: list[dict] = []
     start_epoch, step, best = 0, 0, math.inf
     if resume and (out / "last.pt").exists():
         model, ckpt = load_checkpoint(out / "last.pt")
+        model = model.to(device)
         optimiser = torch.optim.Adam(model.parameters(), lr=opt.lr)
         optimiser.load_state_dict(ckpt["meta"]["optimizer"])
         history = list(ckpt["meta"]["history"])
@@ -137,8 +143,9 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
             idx = order[b * opt.batch_size:(b + 1) * opt.batch_size]
             for group in optimiser.param_groups:
                 group["lr"] = _lr_at(opt, step, total_steps)
-            loss = pose_loss(model(torch.from_numpy(x_all[idx])), torch.from_numpy(y_all[idx]),
-                             opt.bone_weight)
+            x = torch.from_numpy(x_all[idx]).to(device)
+            y = torch.from_numpy(y_all[idx]).to(device)
+            loss = pose_loss(model(x), y, opt.bone_weight)
             optimiser.zero_grad()
             loss.backward()
             if opt.grad_clip:

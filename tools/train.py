@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bone-weight", type=float, default=0.0, help="weight of Eq. 7's bone term (default 0)")
     p.add_argument("--seed", type=int, default=0, help="seed of torch, shuffling and virtual cameras")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the CPU is shared)")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda for Human3.6M-sized runs (default cpu)")
     p.add_argument("--steps-per-epoch", type=int, default=None, help="cap optimiser steps per epoch (smoke tests)")
     p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints, history, figures")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     opt = TrainOptions(model=args.model, model_config=model_config(args), epochs=args.epochs,
                        batch_size=args.batch_size, lr=args.lr, lr_final=args.lr_final,
-                       bone_weight=args.bone_weight, seed=args.seed, steps_per_epoch=args.steps_per_epoch)
+                       bone_weight=args.bone_weight, seed=args.seed, steps_per_epoch=args.steps_per_epoch,
+                       device=args.device)
     command = "python -m tools.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     result = train(opt, epoch_data, val_sets, args.out, resume=args.resume,
                    meta={"data": description, "command": command}, on_epoch=draw_figures,
