@@ -90,23 +90,26 @@ def benchmark_render(scene: DemoScene, frames: int) -> tuple[np.ndarray, np.ndar
 def evaluate(scene: DemoScene, indices: range, detectors: list) -> dict[str, dict]:
     """Run every detector on frames ``indices`` (rendered once each, streamed, not kept).
 
-    Returns, per detector name: ``found`` (N,) bool, ``errors`` (N, 16) pixels (NaN where nobody was
-    found), and the ``views`` / ``actions`` labels of the frames.
+    Returns, per detector name: ``found`` (N,) bool, ``errors`` (N, 16) pixels and ``offsets``
+    (N, 16, 2) detector minus truth (NaN where nobody was found), and the ``views`` / ``actions``
+    labels of the frames.
     """
-    results = {d.name: {"found": [], "errors": [], "views": [], "actions": []} for d in detectors}
+    results = {d.name: {"found": [], "errors": [], "offsets": [], "views": [], "actions": []} for d in detectors}
     for index in tqdm(indices, desc="render+detect", unit="frame"):
         frame = scene.render(index)
         for detector in detectors:
             keypoints = detector(frame.image)
             res = results[detector.name]
             res["found"].append(keypoints is not None)
-            res["errors"].append(np.full(len(JOINT_NAMES), np.nan) if keypoints is None
-                                 else np.linalg.norm(keypoints - frame.keypoints_2d, axis=1))
+            offset = np.full((len(JOINT_NAMES), 2), np.nan) if keypoints is None else keypoints - frame.keypoints_2d
+            res["offsets"].append(offset)
+            res["errors"].append(np.linalg.norm(offset, axis=1))
             res["views"].append(view_name(frame.view_yaw_deg))
             res["actions"].append(frame.action)
     for res in results.values():
         res["found"] = np.array(res["found"], dtype=bool)
         res["errors"] = np.array(res["errors"]).reshape(-1, len(JOINT_NAMES))
+        res["offsets"] = np.array(res["offsets"]).reshape(-1, len(JOINT_NAMES), 2)
     return results
 
 
@@ -120,17 +123,20 @@ def _summary(found: np.ndarray, errors: np.ndarray) -> str:
 def report(name: str, result: dict) -> None:
     found, errors = result["found"], result["errors"]
     print(f"\n== {name}")
-    print(f"all frames          {_summary(found, errors)}")
+    print(f"{'all frames':22s}{_summary(found, errors)}")
     for key in ("views", "actions"):
         groups = defaultdict(list)
         for i, label in enumerate(result[key]):
             groups[label].append(i)
         for label, idx in groups.items():
-            print(f"  {label:18s}{_summary(found[idx], errors[idx])}")
+            print(f"  {label:20s}{_summary(found[idx], errors[idx])}")
     if found.any():
         per_joint = np.median(errors[found], axis=0)
         print("median error per joint (px): " + ", ".join(
             f"{n} {e:.1f}" for n, e in zip(JOINT_NAMES, per_joint)))
+        offset = np.mean(result["offsets"][found], axis=0)
+        print("mean offset detector - truth per joint (dx, dy px; y down): " + ", ".join(
+            f"{n} ({d[0]:+.1f}, {d[1]:+.1f})" for n, d in zip(JOINT_NAMES, offset)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ def _camera_placement(seed: int) -> dict[str, float]:
     if seed == 0:
         return dict(DEFAULT_CAMERA)
     rng = np.random.default_rng(seed)
-    return {"height": float(rng.uniform(1.2, 1.6)), "distance": float(rng.uniform(3.3, 3.8)),
+    return {"height": float(rng.uniform(1.2, 1.6)), "distance": float(rng.uniform(3.2, 3.6)),
             "lateral": float(rng.uniform(-0.4, 0.4)), "target_height": float(rng.uniform(0.95, 1.05))}
 
 
@@ -65,7 +65,7 @@ class DemoScene:
     Args:
         width, height: image size in pixels.
         fps: frame rate; frame ``index`` shows time ``index / fps``.
-        seed: varies the camera placement (height 1.2-1.6 m, 3.3-3.8 m away), the clothes and where
+        seed: varies the camera placement (height 1.2-1.6 m, 3.2-3.6 m away), the clothes and where
             in the motion loop the video starts; seed 0 is the documented default view.
         hfov_deg: horizontal field of view of the pinhole camera (degrees).
         supersample: rays per pixel along each axis for the figure (2 = 4 rays, antialiased).
