@@ -27,7 +27,7 @@ SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 DEFAULT_FILES = ("tfjs_models/pose.jpg", "mediapipe_samples/pose_test_image.jpg",
                  "tfjs_models/pose_1.mp4", "intel_sample_videos/one-by-one-person-detection.mp4")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-FPS = 30.0  # MediaPipe's Python API stamps frames at 30 fps
+FRAME_STEP_S = 33333e-6  # MediaPipe's Python API stamps frame k at k * 33333 us (30 fps)
 
 
 @dataclass
@@ -107,7 +107,7 @@ def compare(path: Path, mode: str, ours: PoseDetector, reference: PoseDetector, 
     frames = read_frames(path, stride, max_frames)
     for k, frame in enumerate(tqdm(frames, desc=f"{path.name} ({mode})", leave=False, disable=not progress)):
         if mode == "video":
-            a, b = ours(frame, timestamp=(k + 1) / FPS), reference(frame)
+            a, b = ours(frame, timestamp=(k + 1) * FRAME_STEP_S), reference(frame)
         else:
             a, b = ours.detect_image(frame), reference.detect_image(frame)
         row.frames += 1

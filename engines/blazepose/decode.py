@@ -146,14 +146,15 @@ def weighted_nms(detections: Detections, min_suppression_iou: float = 0.3) -> De
 def remove_letterbox(detections: Detections, padding: tuple[float, float, float, float]) -> Detections:
     """Map detections from the letterboxed input to the original image (both normalised).
 
+    float32 arithmetic in MediaPipe's order: ``(x - left) / (1 - (left + right))``.
+
     Args:
         detections: detections normalised to the letterboxed detector input.
         padding: (left, top, right, bottom) letterbox padding as fractions of the input.
     """
-    left, top, right, bottom = padding
-    sx, sy = 1.0 - left - right, 1.0 - top - bottom
+    left, top, right, bottom = (np.float32(p) for p in padding)
     offset = np.array([left, top], np.float32)
-    scale = np.array([sx, sy], np.float32)
+    scale = np.array([np.float32(1) - (left + right), np.float32(1) - (top + bottom)], np.float32)
     boxes = ((detections.boxes.reshape(-1, 2, 2) - offset) / scale).reshape(-1, 4)
     keypoints = (detections.keypoints - offset) / scale
     return Detections(boxes.astype(np.float32), keypoints.astype(np.float32), detections.scores)

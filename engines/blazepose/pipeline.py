@@ -20,13 +20,15 @@ import numpy as np
 from engines.blazepose import landmarks as lmk
 from engines.blazepose.anchors import generate_anchors
 from engines.blazepose.decode import Detections, decode_detections, remove_letterbox, weighted_nms
-from engines.blazepose.roi import Roi, crop, letterbox_roi, roi_from_alignment
+from engines.blazepose.norm_rect import NormRect, pixel_roi, project_landmarks, rect_from_alignment
+from engines.blazepose.roi import Roi, crop
 from engines.blazepose.tracking import PoseSmoother
 
 #: A model runner: NHWC float32 input -> outputs by name.
 ModelRunner = Callable[[np.ndarray], dict]
 
 DETECTOR_INPUT = (224, 224)
+WHOLE_IMAGE = NormRect(*(np.float32(v) for v in (0.5, 0.5, 1.0, 1.0, 0.0)))
 DET_OUT_BOXES, DET_OUT_SCORES = "Identity", "Identity_1"
 
 
@@ -79,11 +81,11 @@ class BlazePosePipeline:
         self.options = options or PipelineOptions()
         self.anchors = generate_anchors()
         self.smoother = PoseSmoother(self.options.smoothing)
-        self._next_roi: Roi | None = None
+        self._next_rect: NormRect | None = None
 
     def reset(self) -> None:
         """Forget the tracked person (call between unrelated videos)."""
-        self._next_roi = None
+        self._next_rect = None
         self.smoother.reset()
 
     def detect(self, image: np.ndarray, bgr: bool = True) -> Detections:
@@ -97,7 +99,7 @@ class BlazePosePipeline:
             Detections after weighted NMS, best first, normalised to the image.
         """
         h, w = image.shape[:2]
-        roi, padding = letterbox_roi(w, h, DETECTOR_INPUT)
+        roi, padding = pixel_roi(WHOLE_IMAGE, (w, h), DETECTOR_INPUT)  # letterboxed whole image
         tensor = crop(image, roi, DETECTOR_INPUT, border_zero=True)
         if bgr:
             tensor = tensor[..., ::-1]
@@ -107,17 +109,19 @@ class BlazePosePipeline:
                                 self.options.min_detection_confidence)
         return remove_letterbox(weighted_nms(raw), padding)
 
-    def run_landmarks(self, image: np.ndarray, roi: Roi, bgr: bool = True):
+    def run_landmarks(self, image: np.ndarray, rect: NormRect, bgr: bool = True):
         """Run the landmark model on one ROI.
 
         Args:
             image: (H, W, 3) uint8.
-            roi: the region to crop.
+            rect: the image-normalised region to crop.
             bgr: the image is BGR rather than RGB.
 
         Returns:
-            (presence score, (39, 5) landmarks in image pixels, (33, 3) world landmarks).
+            (presence score, (39, 5) image-normalised landmarks, (33, 3) world landmarks).
         """
+        h, w = image.shape[:2]
+        roi, padding = pixel_roi(rect, (w, h), lmk.INPUT_SIZE)
         tensor = crop(image, roi, lmk.INPUT_SIZE, border_zero=False)
         if bgr:
             tensor = tensor[..., ::-1]
@@ -125,8 +129,8 @@ class BlazePosePipeline:
         out = self.landmark_model(np.ascontiguousarray(x))
         presence = float(np.asarray(out[lmk.OUT_PRESENCE]).reshape(-1)[0])
         norm = lmk.decode_landmarks(out[lmk.OUT_LANDMARKS][0], out[lmk.OUT_HEATMAP][0])
-        return (presence, lmk.project_to_image(norm, roi),
-                lmk.decode_world_landmarks(out[lmk.OUT_WORLD][0], roi))
+        world = lmk.decode_world_landmarks(out[lmk.OUT_WORLD][0], rect.to_roi(w, h))
+        return presence, project_landmarks(norm, rect, padding), world
 
     def process(self, image: np.ndarray, timestamp: float, tracking: bool = True,
                 bgr: bool = True) -> PoseEstimate | None:
@@ -142,29 +146,31 @@ class BlazePosePipeline:
         Returns:
             The pose, or None when nobody is found (or the tracked pose was lost in this frame).
         """
-        roi = self._next_roi if tracking else None
-        detected = roi is None
-        if roi is None:
+        h, w = image.shape[:2]
+        rect = self._next_rect if tracking else None
+        detected = rect is None
+        if rect is None:
             detections = self.detect(image, bgr)
             if len(detections) == 0:
                 return self._lost(tracking)
-            h, w = image.shape[:2]
-            kp = detections.keypoints[0] * np.array([w, h], np.float32)
-            roi = roi_from_alignment(kp[0], kp[1])
-            if not roi.width > 1e-3:  # a degenerate detection (both keypoints together)
+            kp = detections.keypoints[0]
+            rect = rect_from_alignment(kp[0], kp[1], (w, h))
+            if not rect.width * w > 1e-3:  # a degenerate detection (both keypoints together)
                 return self._lost(tracking)
-        presence, all_landmarks, world = self.run_landmarks(image, roi, bgr)
+        presence, all_landmarks, world = self.run_landmarks(image, rect, bgr)
         if not presence > self.options.min_presence or not np.isfinite(all_landmarks).all():
             return self._lost(tracking)
         landmarks = all_landmarks[:lmk.NUM_LANDMARKS]
         aux = all_landmarks[[lmk.AUX_CENTRE, lmk.AUX_SCALE]]
         if tracking:
-            landmarks, aux, world = self.smoother(landmarks, aux, world, timestamp)
-            self._next_roi = roi_from_alignment(aux[0, :2], aux[1, :2])
-        return PoseEstimate(landmarks.astype(np.float32), world.astype(np.float32), roi,
+            landmarks, aux, world = self.smoother(landmarks, aux, world, timestamp, (w, h))
+            self._next_rect = rect_from_alignment(aux[0, :2], aux[1, :2], (w, h))
+        pixels = landmarks.astype(np.float64) * [w, h, w, 1.0, 1.0]
+        return PoseEstimate(pixels.astype(np.float32), world.astype(np.float32), rect.to_roi(w, h),
                             presence, detected)
 
     def _lost(self, tracking: bool) -> None:
         if tracking:
-            self.reset()
+            self._next_rect = None
+            self.smoother.lost()
         return None

@@ -123,7 +123,10 @@ def mediapipe_perspective_matrix(roi: Roi, out_size: tuple[int, int]) -> np.ndar
         roi: the region of interest.
         out_size: (width, height) of the crop.
     """
-    box = ((roi.cx, roi.cy), (roi.width, roi.height), math.degrees(roi.rotation))
+    f32 = np.float32
+    # cv::RotatedRect holds floats; MediaPipe passes the angle as rotation * 180.f / M_PI.
+    angle = float(f32(f32(roi.rotation) * f32(180.0)) / math.pi)
+    box = ((float(f32(roi.cx)), float(f32(roi.cy))), (float(f32(roi.width)), float(f32(roi.height))), angle)
     src = cv2.boxPoints(box).astype(np.float32)
     w, h = out_size
     dst = np.array([[0, h], [0, 0], [w, 0], [w, h]], np.float32)
@@ -143,7 +146,7 @@ def fixed_point_maps(matrix: np.ndarray, out_size: tuple[int, int]) -> tuple[np.
         matrix: 3x3 image -> crop matrix.
         out_size: (width, height) of the crop.
     """
-    inv = np.linalg.inv(matrix)
+    inv = cv2.invert(matrix, flags=cv2.DECOMP_LU)[1]  # as warpPerspective inverts it
     xs = np.arange(out_size[0], dtype=np.float64)[None, :]
     ys = np.arange(out_size[1], dtype=np.float64)[:, None]
     w = inv[2, 0] * xs + inv[2, 1] * ys + inv[2, 2]

@@ -70,3 +70,22 @@ def test_crop_border_modes():
     roi = Roi(5.0, 5.0, 40.0, 40.0, 0.0)         # mostly outside the image
     assert crop(image, roi, (32, 32), border_zero=True)[0, 0, 0] == 0
     assert crop(image, roi, (32, 32), border_zero=False)[0, 0, 0] == 200
+
+
+def test_float32_mediapipe_rects_agree_with_the_pixel_geometry():
+    from engines.blazepose.norm_rect import pixel_roi, project_landmarks, rect_from_alignment
+
+    size = (640, 360)
+    centre, scale_point = np.array([0.4, 0.6], np.float32), np.array([0.45, 0.3], np.float32)
+    rect = rect_from_alignment(centre, scale_point, size)
+    expected = roi_from_alignment(centre * size, scale_point * size)
+    got = rect.to_roi(*size)
+    for a, b in zip((got.cx, got.cy, got.width, got.height, got.rotation),
+                    (expected.cx, expected.cy, expected.width, expected.height, expected.rotation)):
+        assert abs(a - b) < 1e-3
+    roi, padding = pixel_roi(rect, size, (256, 256))
+    assert max(padding) < 1e-6 and abs(roi.width - roi.height) < 1e-3   # square in pixels
+    norm = np.array([[0.3, 0.7, 0.1, 0.5, 0.5]], np.float32)
+    projected = project_landmarks(norm, rect, padding)
+    pixels = project_to_image(norm, expected)
+    np.testing.assert_allclose(projected[0, :2] * size, pixels[0, :2], atol=2e-3)
