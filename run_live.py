@@ -146,10 +146,15 @@ def describe_engines(args, lifter) -> dict[str, str]:
     return names
 
 
-def make_sinks(args, engines: dict[str, str] | None = None) -> list:
+def make_sinks(args, engines: dict[str, str] | None = None, burst: bool = False) -> list:
+    """The publisher (and the recorder with --record). ``burst``: messages come faster than real time
+    (replay at --speed 0), so queue more per subscriber and linger longer rather than drop frames."""
     from realtime.publisher import Publisher, PublisherError, PublisherOptions
+    options = PublisherOptions(address=args.publish)
+    if burst:
+        options.sndhwm, options.linger_ms = 10_000, 5000
     try:
-        sinks = [Publisher(PublisherOptions(address=args.publish))]
+        sinks = [Publisher(options)]
     except PublisherError as exc:
         raise SetupError(str(exc)) from None
     if args.record:
@@ -208,7 +213,7 @@ def run_replay(args, stop: threading.Event) -> int:
     path = args.source.removeprefix("replay:")
     if not Path(path).exists():
         raise SetupError(f"no such recording: {path}")
-    sinks = make_sinks(args)
+    sinks = make_sinks(args, burst=not args.speed)
     wait_for_subscribers(args, sinks[0], stop)
     started = time.perf_counter()
     try:

@@ -32,12 +32,13 @@ class PublisherOptions:
             publishes on every interface (a warning is printed), ``ipc:///tmp/pose`` locally.
         sndhwm: messages queued per subscriber before ZeroMQ drops for that subscriber (32 frames,
             about a second of stream and ~100 kB: a bounded memory cost per subscriber).
-        linger_ms: how long ``close`` may wait to deliver queued messages.
+        linger_ms: how long ``close`` may wait to deliver queued messages (so that the last frames
+            of a run reach the subscribers; bounded, so that a stalled one cannot hold up the exit).
     """
 
     address: str = DEFAULT_ADDRESS
     sndhwm: int = 32
-    linger_ms: int = 200
+    linger_ms: int = 1000
 
 
 def is_loopback(address: str) -> bool:
