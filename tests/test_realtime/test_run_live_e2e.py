@@ -22,8 +22,6 @@ from semgcn.metrics import pose_errors_mm
 from tests.conftest import REPO
 
 RUN_LIVE = [sys.executable, str(REPO / "run_live.py")]
-# Extra options for every run (e.g. a lifter model while the shipped one is missing); empty normally.
-EXTRA = os.environ.get("RUN_LIVE_TEST_ARGS", "").split()
 
 
 def _free_address() -> str:
@@ -34,7 +32,7 @@ def _free_address() -> str:
 
 
 def _start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([*RUN_LIVE, *args, *EXTRA], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    return subprocess.Popen([*RUN_LIVE, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
 
@@ -84,8 +82,8 @@ def test_sigterm_stops_cleanly_flushes_the_recording_and_the_recording_replays(t
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     with Subscriber(address) as sub:
         proc = subprocess.Popen([*RUN_LIVE, "--source", "demo", "--publish", address, "--record", str(record_dir),
-                                 "--viewer", "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0",
-                                 *EXTRA], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 "--viewer", "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0"],
+                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         received = list(iterate(sub, count=3, timeout_s=120.0))
         assert len(received) == 3
         time.sleep(3.0)  # the viewer process has started and given up meanwhile
@@ -118,7 +116,7 @@ def test_sigterm_stops_cleanly_flushes_the_recording_and_the_recording_replays(t
 def test_overlay_window_runs_on_a_virtual_display():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = subprocess.run(["xvfb-run", "-a", *RUN_LIVE, "--source", "demo", "--max-frames", "5", "--publish",
-                           _free_address(), "--status-every", "0", *EXTRA],
+                           _free_address(), "--status-every", "0"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "no display found" not in proc.stderr  # the window was opened, not skipped
@@ -148,7 +146,7 @@ def _bad_video(tmp_path):
 ], ids=["missing-camera", "unreadable-video", "missing-file", "detector-backend", "lifter-backend",
         "bad-calibration", "bad-publish-address"])
 def test_setup_errors_are_one_clear_line_and_exit_status_2(tmp_path, make_args, words):
-    proc = subprocess.run([*RUN_LIVE, "--headless", *make_args(tmp_path), *EXTRA], cwd=REPO,
+    proc = subprocess.run([*RUN_LIVE, "--headless", *make_args(tmp_path)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
