@@ -166,11 +166,11 @@ def report(res: dict, args) -> list[str]:
              f"full pipeline {res['frames_with_person']['full']})",
              f"detector: {args.detector} ({args.detector_threads or 'default'} threads), lifter: {args.lifter}, "
              f"smoothing: {'off' if args.no_smooth else 'on'}; paths interleaved frame by frame",
-             f"{'':34s}{'fps':>8s}{'p50 ms':>10s}{'p99 ms':>10s}"]
+             f"{'':34s}{'fps':>8s}{'p50 ms':>10s}{'p99 ms':>10s}{'mean ms':>10s}"]
 
     def row(name, fps, summary):
         fps_text = f"{fps:8.2f}" if fps is not None else f"{'':8s}"
-        lines.append(f"{name:34s}{fps_text}{summary['p50_ms']:10.2f}{summary['p99_ms']:10.2f}")
+        lines.append(f"{name:34s}{fps_text}{summary['p50_ms']:10.2f}{summary['p99_ms']:10.2f}{summary['mean_ms']:10.2f}")
     row("detector alone, end to end", det["fps"], det["latency_ms"])
     row("full pipeline, end to end", full["fps"], full["latency_ms"])
     row("full pipeline, to subscriber", None, full["latency_to_subscriber_ms"])
@@ -182,6 +182,8 @@ def report(res: dict, args) -> list[str]:
                  f"p50 latency {full['latency_ms']['p50_ms'] / det['latency_ms']['p50_ms']:.3f}, "
                  f"p99 latency {full['latency_ms']['p99_ms'] / det['latency_ms']['p99_ms']:.3f}; "
                  f"lifting + streaming add {added:+.2f} ms at p50")
+    lines.append("(stage means add up to the end-to-end mean; p50s do not add up, and on a shared machine the tails "
+                 "come from other processes taking the CPU)")
     for name, acc in res["accuracy_mm"].items():
         lines.append(f"3D error vs demo ground truth, {name}: mean {acc['mean_ms']:.1f} mm over {acc['count']} frames")
     return lines
