@@ -238,6 +238,11 @@ class Pipeline:
             truth = captured.ground_truth
             if truth is not None and truth.get("joints_3d") is not None:
                 stats.add_accuracy(pose_errors_mm(frame.joints_3d[None], np.asarray(truth["joints_3d"])[None]))
+            root = frame.arrays.get("root_translation")
+            if truth is not None and root is not None and truth.get("root_translation") is not None:
+                # Absolute position of the pelvis (calibration stage), camera frame.
+                error = float(np.linalg.norm(root - np.asarray(truth["root_translation"])) * 1e3)
+                stats.add_accuracy({"root_position_mm": error})
 
     def warm_up(self, image_size: tuple[int, int]) -> None:
         """Run the detector and the lifter once on dummy input, so that the first real frame does not

@@ -23,7 +23,15 @@ from realtime.wire import decode
 W, H = 160, 120
 TRUTH_3D = np.random.default_rng(0).normal(0, 0.25, (16, 3)).astype(np.float32)
 TRUTH_3D -= TRUTH_3D[0]
-KEYPOINTS = np.random.default_rng(1).uniform(20, 100, (16, 2)).astype(np.float32)
+ROOT = np.array([0.1, -0.05, 3.0], np.float32)
+
+
+def _project(points: np.ndarray) -> np.ndarray:
+    stage = CalibrationStage.uncalibrated((W, H))
+    return (points[:, :2] / points[:, 2:] * stage.focal + stage.center).astype(np.float32)
+
+
+KEYPOINTS = _project(TRUTH_3D + ROOT)  # what a perfect detector sees of the true pose
 
 
 class ScriptedSource(CaptureSource):
@@ -40,7 +48,7 @@ class ScriptedSource(CaptureSource):
             return None
         self.i += 1
         return np.zeros((H, W, 3), np.uint8), {"joints_3d": TRUTH_3D, "keypoints_2d": KEYPOINTS,
-                                               "root_translation": np.array([0, 0, 3.0], np.float32)}
+                                               "root_translation": ROOT}
 
     def _release(self):
         self.released = True
@@ -123,6 +131,9 @@ def test_every_frame_is_published_with_timings_latency_and_ground_truth():
     stats = result.stats.as_dict()
     assert stats["frames"] == 5 and stats["frames_with_person"] == 5 and stats["errors"] == 0
     assert stats["accuracy_mm"]["mpjpe_mm"]["mean_ms"] == pytest.approx(0.0, abs=1e-3)
+    # The calibration stage recovers where the person stands from the 2D and 3D joints.
+    np.testing.assert_allclose(f.arrays["root_translation"], ROOT, atol=1e-3)
+    assert stats["accuracy_mm"]["root_position_mm"]["mean_ms"] == pytest.approx(0.0, abs=1.0)
     assert stats["latency_ms"]["count"] == 5 and stats["stages_ms"]["publish"]["count"] == 5
 
 
