@@ -123,6 +123,40 @@ def test_overlay_window_runs_on_a_virtual_display():
     assert "stopped by: max_frames" in proc.stdout and "frames: 5 processed" in proc.stdout
 
 
+def test_video_file_with_calibration_and_height(tmp_path):
+    """A real video file (demo frames written with cv2.VideoWriter), a calibration file and --height."""
+    import cv2
+
+    from calibration.camera_file import CameraFile, save
+    from realtime.demo import DemoScene
+    scene = DemoScene(width=320, height=240)
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (320, 240))
+    for i in range(8):
+        frame = scene.render(i)
+        writer.write(frame.image)
+    writer.release()
+    calibration = save(CameraFile(camera_matrix=frame.camera_matrix, dist_coeffs=np.zeros(5), image_size=(320, 240),
+                                  rms_px=0.2), tmp_path / "cam.json")
+    address = _free_address()
+    with Subscriber(address) as sub:
+        proc = _start("--source", str(video), "--no-realtime", "--headless", "--publish", address,
+                      "--calibration", str(calibration), "--height", "1.80", "--wait-subscribers", "1",
+                      "--wait-timeout", "60", "--status-every", "0")
+        frames = list(iterate(sub, count=8, timeout_s=120.0))
+        stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "stopped by: end_of_stream" in stdout and len(frames) == 8
+    assert [f.frame_index for f in frames] == list(range(8)) and frames[0].source == "clip.avi"
+    with_person = [f for f in frames if f.has_person]
+    assert len(with_person) >= 6
+    head = with_person[-1].header
+    assert head["camera"]["calibrated"] is True and head["camera"]["file"] == str(calibration)
+    assert head["scale"]["method"] == "height" and head["scale"]["subject_height_m"] == 1.80
+    assert with_person[-1].arrays["root_translation"].shape == (3,)
+    assert "gt_joints_3d" not in with_person[-1].arrays  # a file has no ground truth
+
+
 def _bad_calibration(tmp_path):
     path = tmp_path / "cam.json"
     path.write_text('{"format": "semgcn.camera/1"}')
