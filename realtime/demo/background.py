@@ -103,9 +103,9 @@ def room_background(camera: PinholeCamera, room: Room | None = None, supersample
     x, y, z = hit[..., 0], hit[..., 1], hit[..., 2]
     image = np.empty(rays.shape, dtype=np.float64)
     image[:] = room.side_wall
-    for index, colour in ((0, _floor_colour(x, z, room)), (1, _back_wall_colour(x, y, room))):
-        sel = surface == index
-        image[sel] = colour[sel]
+    floor, back = surface == 0, surface == 1
+    image[floor] = _floor_colour(x[floor], z[floor], room)
+    image[back] = _back_wall_colour(x[back], y[back], room)
     side = surface == 2
     image[side & (y < 0.12)] = room.skirting
     image[surface == 3] = (225, 230, 232)

@@ -7,6 +7,7 @@ the canonical skeleton, so the whole pipeline can be run and measured on any mac
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,8 @@ from realtime.demo.render import FigureRenderer
 #: Camera placement of seed 0 (metres): height, distance from the room's centre, sideways offset,
 #: and the height of the point it looks at (slightly below the camera, so it looks down a little).
 DEFAULT_CAMERA = {"height": 1.4, "distance": 3.5, "lateral": 0.0, "target_height": 1.0}
+_HALF_HEIGHT_M = 1.25   # vertical half-extent the view must cover around the aim point
+_APPROACH_M = 0.45      # how much nearer than the room's centre the figure (and its hands) may come
 
 
 @dataclass
@@ -67,7 +70,9 @@ class DemoScene:
         fps: frame rate; frame ``index`` shows time ``index / fps``.
         seed: varies the camera placement (height 1.2-1.6 m, 3.2-3.6 m away), the clothes and where
             in the motion loop the video starts; seed 0 is the documented default view.
-        hfov_deg: horizontal field of view of the pinhole camera (degrees).
+        hfov_deg: horizontal field of view of the pinhole camera (degrees). With a narrow vertical
+            field of view (16:9 images, below ~55 degrees) the camera backs off (up to ~4.3 m for
+            16:9 at 60 degrees) so that the whole figure stays in frame.
         supersample: rays per pixel along each axis for the figure (2 = 4 rays, antialiased).
     """
 
@@ -80,6 +85,10 @@ class DemoScene:
         self.fps = float(fps)
         self.seed = int(seed)
         place = _camera_placement(self.seed)
+        # Back off when the vertical field of view is narrow (16:9 images, long lenses), so that
+        # raised hands and feet stay in frame: about 1.25 m above and below the aim point.
+        half_vfov = math.atan(height / width * math.tan(math.radians(hfov_deg) / 2.0))
+        place["distance"] = max(place["distance"], _HALF_HEIGHT_M / math.tan(half_vfov) + _APPROACH_M)
         self.camera = PinholeCamera.look_at(
             position=(place["lateral"], place["height"], place["distance"]),
             target=(0.0, place["target_height"], 0.0), size=(width, height), hfov_deg=hfov_deg)

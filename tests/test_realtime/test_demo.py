@@ -101,24 +101,27 @@ def test_motion_is_smooth_and_loops(loop_states):
     assert step.mean() > 0.005, "the figure hardly moves"
 
 
-def test_figure_stays_in_frame_at_the_right_distance():
-    for seed in (0, 1, 2):
-        scene = DemoScene(seed=seed)
-        height = scene.camera.position[1]
-        assert 1.2 <= height <= 1.6
-        for index in range(0, int(LOOP_SECONDS * FPS), 20):
-            state = scene.motion.state_at(index / FPS)
-            prims = scene.figure.place(state.skeleton)
-            # Every body part's bounding cube (half side = its largest radius) projects inside the image.
-            corners = prims.centres[:, None, :] + CUBE[None] * prims.radii.max(axis=1)[:, None, None]
-            px = scene.camera.project(scene.camera.to_camera(corners.reshape(-1, 3)))
-            assert px[:, 0].min() > 0 and px[:, 0].max() < 640, (seed, index)
-            assert px[:, 1].min() > 0 and px[:, 1].max() < 480, (seed, index)
-            root = scene.camera.to_camera(state.skeleton.joints[0])
-            assert 2.5 <= np.linalg.norm(root) <= 4.0, (seed, index)
-            # On the floor: the lowest body part touches y = 0.
-            low = prims.centres[:, 1] - np.sqrt(np.sum((prims.axes[:, 1, :] * prims.radii) ** 2, axis=1))
-            assert low.min() == pytest.approx(0.0, abs=1e-9)
+@pytest.mark.parametrize("width, height, hfov, seed, max_distance", [
+    (640, 480, 60.0, 0, 4.0), (640, 480, 60.0, 1, 4.0), (640, 480, 60.0, 2, 4.0),
+    (960, 540, 60.0, 0, 4.6),    # 16:9: the camera backs off to keep raised hands in frame
+    (640, 480, 45.0, 3, 4.8),    # long lens: the same
+])
+def test_figure_stays_in_frame_at_the_right_distance(width, height, hfov, seed, max_distance):
+    scene = DemoScene(width=width, height=height, hfov_deg=hfov, seed=seed)
+    assert 1.2 <= scene.camera.position[1] <= 1.6
+    for index in range(0, int(LOOP_SECONDS * FPS), 20):
+        state = scene.motion.state_at(index / FPS)
+        prims = scene.figure.place(state.skeleton)
+        # Every body part's bounding cube (half side = its largest radius) projects inside the image.
+        corners = prims.centres[:, None, :] + CUBE[None] * prims.radii.max(axis=1)[:, None, None]
+        px = scene.camera.project(scene.camera.to_camera(corners.reshape(-1, 3)))
+        assert px[:, 0].min() > 0 and px[:, 0].max() < width, index
+        assert px[:, 1].min() > 0 and px[:, 1].max() < height, index
+        root = scene.camera.to_camera(state.skeleton.joints[0])
+        assert 2.5 <= np.linalg.norm(root) <= max_distance, index
+        # On the floor: the lowest body part touches y = 0.
+        low = prims.centres[:, 1] - np.sqrt(np.sum((prims.axes[:, 1, :] * prims.radii) ** 2, axis=1))
+        assert low.min() == pytest.approx(0.0, abs=1e-9)
 
 
 def test_views_vary_with_some_back_views(scene):
