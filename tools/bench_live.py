@@ -103,7 +103,7 @@ def run(args) -> dict:
         args.frames = count * args.loops if count > 0 else None
     detector_alone, detector_full = _make_detector(args), _make_detector(args)
     lifter = Lifter(backend=args.lifter, model_path=args.lifter_model,
-                    **({"threads": 1} if args.lifter == "onnxruntime" else {}))  # as run_live.py
+                    **({"threads": 1} if args.lifter in ("onnxruntime", "torch") else {}))  # as run_live.py
     publisher = Publisher(PublisherOptions(address="tcp://127.0.0.1:*"))
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
