@@ -5,8 +5,9 @@ Each frame is encoded once with ``realtime.wire.encode``; its header carries the
 the capture-to-publish latency, the dropped-frame counts, the backends and the camera calibration.
 Nothing that goes wrong with one frame stops the loop: nobody in the frame is published with
 ``has_person: false``; non-finite keypoints or a failing lifter are published the same way with an
-``error`` field; a failing sink is reported once and left out from then on. Only a detector or
-lifter that fails ``max_consecutive_errors`` frames in a row ends the run (it is broken, not unlucky).
+``error`` field; a failing sink is reported once and left out from then on. A detector or lifter that
+keeps failing is reported on stderr every ``warn_every_errors`` frames in a row; it ends the run only
+when ``max_consecutive_errors`` is set.
 """
 from __future__ import annotations
 
@@ -43,13 +44,16 @@ class PipelineOptions:
         include_ground_truth: add the demo's ground truth to the stream as arrays ``gt_joints_3d``
             (16, 3) m root-relative, ``gt_keypoints_2d`` (16, 2) px and ``gt_root_translation`` (3,) m.
         get_timeout_s: how long one wait for a frame may block before the stop flag is checked again.
-        max_consecutive_errors: end the run when the detector or lifter raised this many frames in a row.
+        max_consecutive_errors: end the run when the detector or lifter failed this many frames in a
+            row (None: never; a live stream keeps going and says what is wrong).
+        warn_every_errors: print a warning each time this many frames in a row have failed.
     """
 
     max_frames: int | None = None
     include_ground_truth: bool = True
     get_timeout_s: float = 0.25
-    max_consecutive_errors: int = 50
+    max_consecutive_errors: int | None = None
+    warn_every_errors: int = 50
 
 
 @dataclass
@@ -287,8 +291,11 @@ class Pipeline:
                 if captured is None:
                     continue
                 result = self.process(captured, source.dropped)
-                if self._consecutive_errors >= self.options.max_consecutive_errors:
-                    stopped_by, error = "error", f"{self._consecutive_errors} frames failed in a row: {result.error}"
+                failed = self._consecutive_errors
+                if failed and failed % self.options.warn_every_errors == 0:
+                    print(f"warning: {failed} frames in a row failed: {result.error}", file=sys.stderr, flush=True)
+                if self.options.max_consecutive_errors and failed >= self.options.max_consecutive_errors:
+                    stopped_by, error = "error", f"{failed} frames failed in a row: {result.error}"
                     break
                 if on_frame is not None and on_frame(result) is False:
                     break

@@ -162,9 +162,13 @@ def test_nobody_nan_keypoints_and_lifter_errors_are_published_and_the_loop_goes_
     assert result.stopped_by == "end_of_stream"
 
 
-def test_a_broken_lifter_ends_the_run_with_a_clear_error():
+def test_a_broken_lifter_is_reported_and_ends_the_run_only_when_asked(capsys):
     lifter = ScriptedLifter(fail_calls=set(range(100)))
-    result = _pipeline(lifter=lifter, max_consecutive_errors=4).run(ScriptedSource(50))
+    result = _pipeline(lifter=lifter, warn_every_errors=10).run(ScriptedSource(25))
+    assert result.stopped_by == "end_of_stream" and result.stats.errors == 25  # streamed on regardless
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "frames in a row failed" in line]
+    assert len(warnings) == 2 and "10 frames in a row failed: lifter failed" in warnings[0]
+    result = _pipeline(lifter=ScriptedLifter(fail_calls=set(range(100))), max_consecutive_errors=4).run(ScriptedSource(50))
     assert result.stopped_by == "error" and "4 frames failed in a row" in result.error
     assert result.stats.frames == 4
 
