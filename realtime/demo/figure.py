@@ -3,8 +3,8 @@
 Every body part is an ellipsoid given in its segment's local frame (x = subject's left, y up, z
 forward; see ``kinematics``): overlapping ellipsoids under a z-buffer blend into one surface, the way a
 sculptor's mannequin does. The head carries a face (eyes with pupils, brows, nose, mouth, ears, hair
-at the back and top) so that the facing direction is unmistakable, the hands have a palm, fingers and
-a thumb, the feet wear shoes, and the clothes (shirt with short sleeves, trousers) come from a palette
+over the top and back) so that the facing direction is unmistakable, the hands have a palm, fingers and
+a thumb, the feet wear shoes, and the clothes (shirt with short sleeves, belted trousers) come from a palette
 chosen by the scene's seed.
 """
 from __future__ import annotations
@@ -26,7 +26,8 @@ PALETTES: tuple[dict[str, tuple[int, int, int]], ...] = (
     {"skin": (140, 180, 230), "shirt": (60, 180, 230), "trousers": (140, 70, 40), "shoes": (35, 35, 35),
      "hair": (50, 110, 170)},
 )
-_FIXED_COLOURS = {"eye_white": (235, 240, 240), "pupil": (35, 25, 20), "lips": (95, 90, 180), "brow": (30, 35, 45)}
+_FIXED_COLOURS = {"eye_white": (235, 240, 240), "pupil": (35, 25, 20), "lips": (95, 90, 180), "brow": (30, 35, 45),
+                  "belt": (30, 40, 55)}
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def _limb_parts() -> list[Part]:
         Part("lumbar", (0, 0.13, 0.0), (0.148, 0.16, 0.094), "shirt"),
         Part("chest", (0, 0.09, 0.003), (0.162, 0.21, 0.1), "shirt"),
         Part("chest", (0, 0.2, -0.008), (0.19, 0.06, 0.072), "shirt"),  # shoulder line
+        Part("lumbar", (0, 0.045, 0.0), (0.15, 0.024, 0.103), "belt", shadow=False),
     ]
     for side in ("l", "r"):
         parts += [

@@ -24,7 +24,7 @@ POSE_PARAMS: tuple[str, ...] = (
     "head_pitch", "head_yaw", "head_roll",
     *(f"{s}_{p}" for s in ("l", "r") for p in (
         "hip_flex", "hip_abd", "hip_rot", "knee", "ankle",
-        "shoulder_flex", "shoulder_abd", "shoulder_rot", "elbow", "wrist")),
+        "shoulder_flex", "shoulder_abd", "shoulder_rot", "elbow", "forearm_twist", "wrist")),
 )
 
 
@@ -154,7 +154,7 @@ def forward_kinematics(params: dict[str, float], shape: BodyShape, heading: floa
         elbow = shoulder + r_upper @ (_DOWN * shape.upper_arm)
         r_fore = r_upper @ rot_x(-p(f"{side}_elbow", 0.0))
         wrist = elbow + r_fore @ (_DOWN * shape.forearm)
-        r_hand = r_fore @ rot_x(-p(f"{side}_wrist", 0.0))
+        r_hand = r_fore @ rot_y(sign * p(f"{side}_forearm_twist", 0.0)) @ rot_x(-p(f"{side}_wrist", 0.0))
         frames[f"{side}_upper_arm"] = (shoulder, r_upper)
         frames[f"{side}_forearm"] = (elbow, r_fore)
         frames[f"{side}_hand"] = (wrist, r_hand)
