@@ -64,7 +64,7 @@ def test_demo_end_to_end_streams_n_frames_with_finite_3d_joints(tmp_path, record
           f"{errors['mpjpe_scaled_mm']:.1f} mm, PA-MPJPE {errors['pmpjpe_mm']:.1f} mm")
     for name in ("mpjpe_mm", "mpjpe_scaled_mm", "pmpjpe_mm"):
         record_property(name, round(errors[name], 1))
-    assert errors["mpjpe_mm"] < 200.0  # a lifter that does not see the pose is far above this
+    assert errors["mpjpe_mm"] < 150.0  # the shipped lifter: ~75 mm here; one that does not see the pose is far above
     # run_live's own report agrees with the subscriber's.
     summary = json.loads(summary_path.read_text())
     assert summary["frames"] == n and summary["stopped_by"] == "max_frames"
