@@ -148,8 +148,10 @@ def describe(frame: Frame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m realtime.subscriber", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m realtime.subscriber",
+                                     description="Print the live pose stream (semgcn.pose/1, docs/stream_format.md) "
+                                     "or write it to CSV. Malformed messages are reported on stderr and skipped.",
+                                     epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connect", default="tcp://127.0.0.1:5555",
                         help="publisher endpoint to connect to (default: %(default)s)")
     parser.add_argument("--csv", metavar="FILE", help="write one row per frame to this CSV file instead of printing")
