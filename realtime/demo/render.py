@@ -98,7 +98,9 @@ class FigureRenderer:
         quad = np.einsum("pij,pj,pkj->pik", axes, 1.0 / prims.radii**2, axes)  # Q = A diag(1/r^2) A^T
         lin = np.einsum("pij,pj->pi", quad, centres)                          # Q c
         const = np.einsum("pi,pi->p", lin, centres) - 1.0                     # c^T Q c - 1
-        # float32 from here: the per-pixel work is bandwidth-bound, and float32 keeps depth to ~1e-6 m.
+        # float32 from here: the per-pixel work is bandwidth-bound. Measured against float64 on three
+        # frames: 0.03 % of the samples change their nearest part, all on boundaries between parts,
+        # and depths differ by at most 1.2 mm (p99 0.1 mm).
         quad, lin, const = quad.astype(np.float32), lin.astype(np.float32), const.astype(np.float32)
         depth, ids = self._raycast(quad, lin, const, (x0, y0, x1, y1), prim_boxes)
         self._shade_into(image, (x0, y0, x1, y1), depth, ids, quad, lin, prims.colours)

@@ -16,7 +16,7 @@ from realtime.demo.background import room_background
 from realtime.demo.camera import PinholeCamera
 from realtime.demo.figure import Figure
 from realtime.demo.kinematics import BodyShape
-from realtime.demo.motion import MotionGenerator
+from realtime.demo.motion import MotionGenerator, MotionState
 from realtime.demo.render import FigureRenderer
 
 #: Camera placement of seed 0 (metres): height, distance from the room's centre, sideways offset,
@@ -52,6 +52,13 @@ class DemoFrame:
     index: int = 0
     action: str = ""
     view_yaw_deg: float = 0.0
+
+
+def view_yaw_deg(camera: PinholeCamera, state: MotionState) -> float:
+    """Where the figure faces relative to the camera, in [-180, 180): 0 = towards it, 180 = away."""
+    to_camera = camera.position - state.skeleton.joints[0]
+    towards = np.degrees(np.arctan2(to_camera[0], to_camera[2]))
+    return float((state.heading_deg - towards + 180.0) % 360.0 - 180.0)
 
 
 def _camera_placement(seed: int) -> dict[str, float]:
@@ -114,10 +121,8 @@ class DemoScene:
         image = self.renderer.render(self.figure.place(state.skeleton))
         joints_cam = self.camera.to_camera(state.skeleton.joints)
         root = joints_cam[0].copy()
-        to_camera = self.camera.position - state.skeleton.joints[0]
-        facing = np.degrees(np.arctan2(to_camera[0], to_camera[2]))
-        view_yaw = (state.heading_deg - facing + 180.0) % 360.0 - 180.0
+        view_yaw = view_yaw_deg(self.camera, state)
         return DemoFrame(image=image, keypoints_2d=self.camera.project(joints_cam).astype(np.float32),
                          joints_3d=(joints_cam - root).astype(np.float32),
                          root_translation=root.astype(np.float32), camera_matrix=self.camera_matrix,
-                         t=t, index=int(index), action=state.action, view_yaw_deg=float(view_yaw))
+                         t=t, index=int(index), action=state.action, view_yaw_deg=view_yaw)

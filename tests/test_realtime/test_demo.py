@@ -9,6 +9,7 @@ from realtime.demo import DemoFrame, DemoScene
 from realtime.demo.background import room_background
 from realtime.demo.motion import LOOP_SECONDS
 from realtime.demo.render import FigureRenderer, Lighting
+from realtime.demo.scene import view_yaw_deg
 from semgcn.skeleton import BONES, JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, bone_lengths
 
 FPS = 30.0
@@ -124,17 +125,20 @@ def test_figure_stays_in_frame_at_the_right_distance(width, height, hfov, seed, 
         assert low.min() == pytest.approx(0.0, abs=1e-9)
 
 
-def test_views_vary_with_some_back_views(scene):
-    yaws = []
+def test_views_vary_and_the_face_points_where_the_figure_looks(scene):
+    yaws, face_z = [], []
     for index in range(0, int(LOOP_SECONDS * FPS), 6):
         state = scene.motion.state_at(index / FPS)
-        to_cam = scene.camera.position - state.skeleton.joints[0]
-        facing = np.degrees(np.arctan2(to_cam[0], to_cam[2]))
-        yaws.append(abs((state.heading_deg - facing + 180.0) % 360.0 - 180.0))
-    yaws = np.array(yaws)
+        yaws.append(abs(view_yaw_deg(scene.camera, state)))
+        head_forward_world = state.skeleton.frames["head"][1][:, 2]   # the face's direction
+        face_z.append(scene.camera.directions_to_camera(head_forward_world)[2])
+    yaws, face_z = np.array(yaws), np.array(face_z)
     assert (yaws < 30).mean() > 0.3                     # mostly front / three-quarter
     assert ((yaws > 70) & (yaws < 110)).any()           # side views
     assert 0.0 < (yaws > 135).mean() < 0.2              # some back views, not mostly
+    # Camera z points away from the camera: a face turned to the camera has a negative z component.
+    assert np.all(face_z[yaws < 30] < -0.6) and np.all(face_z[yaws > 150] > 0.6)
+    assert scene.render(900).view_yaw_deg == pytest.approx(view_yaw_deg(scene.camera, scene.motion.state_at(30.0)))
 
 
 def test_image_shows_a_figure_over_a_varied_background(scene):
