@@ -180,15 +180,19 @@ class SceneState:
         self._ankles: collections.deque[tuple[float, float]] = collections.deque()
 
     def update(self, frame: Frame) -> None:
-        """Take a new frame: a frame with nobody in it hides the skeleton and clears the trail."""
+        """Take a new frame: a frame with nobody in it hides the skeleton (and the trail with it; the
+        trail's points age out by capture time, so a brief detector dropout does not erase it)."""
         self.image_size = frame.image_size
         self.camera_matrix = camera_intrinsics(frame)
         if not frame.has_person:
             self.joints = None
-            self.trail.clear()
             return
         joints, camera_pose = place_frame(frame, self.options)
-        self.world_shown = self.options.coords == "world" and frame.arrays.get("joints_world") is not None
+        world_shown = self.options.coords == "world" and frame.arrays.get("joints_world") is not None
+        if world_shown != self.world_shown:  # switched between world and camera coordinates
+            self.trail.clear()
+            self._ankles.clear()
+        self.world_shown = world_shown
         if not np.all(np.isfinite(joints)):
             self.joints = None
             return

@@ -197,8 +197,13 @@ def test_scene_state_trail_hide_and_smooth_follow():
     state.step(0.1)  # a jump of 2 m is followed gradually, not at once
     moved = np.linalg.norm(state.look_at - before)
     assert 0.2 < moved < 0.5
-    state.update(make_frame(42, None))
-    assert state.joints is None and len(state.trail_points()) == 0
+    kept = len(state.trail_points())
+    state.update(make_frame(42, None))  # a dropout hides the skeleton but keeps the trail ...
+    assert state.joints is None and len(state.trail_points()) == kept
+    back = make_frame(43, t_pose())
+    back.t_capture = t0 + 5.0
+    state.update(back)  # ... whose points age out by capture time
+    assert len(state.trail_points()) == 1
 
 
 # ---------------------------------------------------------------- offscreen pixels
