@@ -4,6 +4,8 @@ The ONNX graph has one input ``keypoints`` ``(B, 16, 2)`` float32 (``semgcn.code
 output) and one output ``joints_3d`` ``(B, 16, 3)`` float32 metres. Before export each SemGConv's
 ``softmax(M ⊙ A)`` is folded into a constant (:func:`export_mode`), so the graph has no softmax or
 masking op: the adjacency weights are fixed after training and recomputing them per call is waste.
+Batch norms are folded into the layer before them (:func:`fold_batchnorm`). The check compares ONNX
+Runtime with the original, unfolded PyTorch model.
 
 The file carries metadata (``onnx.ModelProto.metadata_props``): model name, config, parameter count,
 source checkpoint hash, input normalisation; ``engines.lifter.Lifter.info`` reports them.
@@ -11,6 +13,7 @@ source checkpoint hash, input normalisation; ``engines.lifter.Lifter.info`` repo
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import logging
@@ -22,7 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from semgcn.layers import SemGraphConv
+from semgcn.layers import GraphConv, SemGraphConv
+from semgcn.models import _ConvBNReLU
+from semgcn.nonlocal_layer import GraphNonLocal
 from semgcn.skeleton import NUM_JOINTS
 
 INPUT_NAME = "keypoints"
@@ -87,6 +92,52 @@ def _quiet_exporter():
         finally:
             for lg, level in zip(loggers, levels):
                 lg.setLevel(level)
+
+
+def _bn_affine(bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel ``(scale, shift)`` of an eval-mode batch norm: ``y = x * scale + shift``."""
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    return scale, bn.bias - bn.running_mean * scale
+
+
+def _fold_into_graph_conv(conv: nn.Module, bn: nn.BatchNorm1d) -> None:
+    scale, shift = _bn_affine(bn)
+    conv.W.mul_(scale)                                   # W: (n, in, out), scale per output channel
+    if conv.bias is None:
+        conv.bias = nn.Parameter(torch.zeros_like(shift))
+    conv.bias.copy_(conv.bias * scale + shift)
+
+
+def _fold_into_linear(linear: nn.Linear, bn: nn.BatchNorm1d) -> None:
+    scale, shift = _bn_affine(bn)
+    linear.weight.mul_(scale[:, None])                   # weight: (out, in)
+    linear.bias.copy_(linear.bias * scale + shift)
+
+
+@torch.no_grad()
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """An eval-mode copy of ``model`` with every batch norm merged into the linear map before it.
+
+    In eval mode a batch norm is a fixed per-channel affine map, so it folds exactly into the
+    preceding graph convolution / linear layer. This removes the BN and the two transposes around
+    it (about a quarter of the CPU time at batch 256). ``model`` itself is not changed.
+    """
+    folded = copy.deepcopy(model).eval()
+    for module in folded.modules():
+        if isinstance(module, _ConvBNReLU) and module.bn is not None and \
+                isinstance(module.conv, (SemGraphConv, GraphConv)):
+            _fold_into_graph_conv(module.conv, module.bn)
+            module.bn = None
+        elif isinstance(module, GraphNonLocal) and module.W_bn is not None:
+            _fold_into_linear(module.W, module.W_bn)
+            module.W_bn = None
+        elif isinstance(module, nn.Sequential):          # the FC baseline: Linear, BN, ReLU, ...
+            children = list(module.children())
+            for i in range(1, len(children)):
+                if isinstance(children[i], nn.BatchNorm1d) and isinstance(children[i - 1], nn.Linear):
+                    _fold_into_linear(children[i - 1], children[i])
+                    module[i] = nn.Identity()
+    return folded
 
 
 def _export_graph(model: nn.Module, path: Path, opset: int, dynamo: bool) -> None:
@@ -158,8 +209,9 @@ def export_onnx(model: nn.Module, path, opset: int = OPSET, verify: bool = True,
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with export_mode(model):
-        _export_graph(model, path, opset, dynamo)
+    folded = fold_batchnorm(model)
+    with export_mode(folded):
+        _export_graph(folded, path, opset, dynamo)
     info = {
         "semgcn.model": getattr(model, "model_name", type(model).__name__),
         "semgcn.config": json.dumps(getattr(model, "model_config", {}), sort_keys=True),

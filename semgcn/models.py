@@ -75,7 +75,9 @@ class _ConvBNReLU(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.bn(self.conv(x).transpose(1, 2)).transpose(1, 2)
+        x = self.conv(x)
+        if self.bn is not None:  # None once folded into the conv for inference (semgcn.export)
+            x = self.bn(x.transpose(1, 2)).transpose(1, 2)
         x = torch.relu(x)
         return self.dropout(x) if self.dropout is not None else x
 

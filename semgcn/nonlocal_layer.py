@@ -89,7 +89,9 @@ class GraphNonLocal(nn.Module):
         f = self.affinity(xg)
         f = f / f.shape[-1]                                # 1/N with N the pooled node count
         y = f @ self._pool(self.g(xg))                     # (B, K, C/2)
-        wy = self.W_bn(self.W(y).transpose(1, 2)).transpose(1, 2)
+        wy = self.W(y)
+        if self.W_bn is not None:  # None once folded into W for inference (semgcn.export)
+            wy = self.W_bn(wy.transpose(1, 2)).transpose(1, 2)
         return (xg + wy)[:, self.restored_order, :]
 
     def extra_repr(self) -> str:

@@ -9,8 +9,8 @@ import numpy as np
 class TorchLifterBackend:
     """Runs a SemGCN checkpoint (``.pt`` from ``semgcn.checkpoint.save_checkpoint``) in PyTorch.
 
-    The SemGConv adjacency weights are folded once (as in the ONNX export), so a call costs the
-    same graph as the exported model.
+    The SemGConv adjacency weights and the batch norms are folded once (as in the ONNX export), so
+    a call runs the same graph as the exported model.
 
     Args:
         model_path: the ``.pt`` checkpoint.
@@ -23,6 +23,7 @@ class TorchLifterBackend:
     def __init__(self, model_path, device: str | None = None, threads: int | None = None):
         import torch
 
+        from semgcn.export import fold_batchnorm
         from semgcn.layers import SemGraphConv
         from semgcn.models import load_checkpoint
 
@@ -32,6 +33,7 @@ class TorchLifterBackend:
             torch.set_num_threads(int(threads))
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         model, ckpt = load_checkpoint(self.model_path, map_location=self.device)
+        model = fold_batchnorm(model)
         for layer in model.modules():
             if isinstance(layer, SemGraphConv):
                 layer.freeze_adjacency(True)

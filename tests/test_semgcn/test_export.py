@@ -80,3 +80,18 @@ def test_other_architectures_export_too(name, tmp_path):
     torch.manual_seed(1)
     result = export_onnx(build_model(name, num_blocks=1), tmp_path / f"{name}.onnx", dynamo=False)
     assert result.max_abs_diff < 1e-4
+
+
+def test_fold_batchnorm_is_exact_and_leaves_the_model_alone(trained_like_model):
+    from semgcn.export import fold_batchnorm
+
+    folded = fold_batchnorm(trained_like_model)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in folded.modules())
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in trained_like_model.modules()) == 14
+    x = torch.randn(9, 16, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), trained_like_model(x), atol=1e-5, rtol=1e-5)
+    fc = build_model("fc", num_blocks=1).eval()
+    with torch.no_grad():
+        fc.input[1].running_mean.normal_()
+        torch.testing.assert_close(fold_batchnorm(fc)(x), fc(x), atol=1e-4, rtol=1e-4)
