@@ -33,6 +33,9 @@ class OrtModel:
             options.intra_op_num_threads = int(threads)
             options.inter_op_num_threads = 1
         options.log_severity_level = 3  # our own warning below says what matters
+        # Busy-waiting worker threads steal the CPU from the capture and lifter threads of the live
+        # pipeline (and collapse on a shared machine); sleeping costs little at ~20 ms per run.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         wanted = [CUDA, CPU] if device == "cuda" else [CPU]
         available = ort.get_available_providers()
         self.session = ort.InferenceSession(str(self.model_path), sess_options=options,

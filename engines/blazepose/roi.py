@@ -8,6 +8,7 @@ LandmarkProjectionCalculator maps landmarks back.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -169,5 +170,11 @@ def crop(image: np.ndarray, roi: Roi, out_size: tuple[int, int], border_zero: bo
             edge pixels (the landmark model), as the two MediaPipe graphs do.
     """
     border = cv2.BORDER_CONSTANT if border_zero else cv2.BORDER_REPLICATE
-    whole, fraction = fixed_point_maps(mediapipe_perspective_matrix(roi, out_size), out_size)
+    whole, fraction = _cached_maps(roi, tuple(out_size))
     return cv2.remap(image, whole, fraction, cv2.INTER_LINEAR, borderMode=border, borderValue=0)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_maps(roi: Roi, out_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    # The detector's letterbox ROI repeats every frame of a video: its maps are built once.
+    return fixed_point_maps(mediapipe_perspective_matrix(roi, out_size), out_size)
