@@ -30,7 +30,7 @@ POSE_PARAMS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class BodyShape:
-    """Segment lengths and offsets of an adult of about 1.72 m (metres).
+    """Segment lengths and offsets of an adult about 1.75 m tall (metres).
 
     Args:
         hip_half_width: pelvis centre to each hip joint centre along x.
