@@ -65,6 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--calibration", metavar="FILE", help="camera calibration JSON (python -m calibration intrinsics); "
                      "default: assumed intrinsics (the demo uses its exact camera)")
     cal.add_argument("--height", type=float, metavar="M", help="the subject's height in metres, for metric scale")
+    cal.add_argument("--scale", choices=("none", "height", "canonical", "floor"), default=None,
+                     help="metric scale of the 3D pose: 'height' (the paper's bone-length calibration to "
+                          "--height), 'canonical' (an average adult), 'floor' (estimated from a floor board "
+                          "in the calibration file), 'none' (the lifter's own metres); default: 'height' "
+                          "when --height is given, else 'none'")
+    cal.add_argument("--world", choices=("auto", "board", "foot_contacts", "none"), default="auto",
+                     help="world frame for joints_world: the floor board of the calibration file, the floor "
+                          "estimated from foot contacts over time, 'auto' (board if the file has one, else "
+                          "foot contacts; default) or 'none'")
+    cal.add_argument("--up", choices=("y", "z"), default="y",
+                     help="up axis of the world frame: y (game engines such as Unity; default) or z (ROS, Blender)")
     out = p.add_argument_group("output")
     out.add_argument("--publish", default="tcp://127.0.0.1:5555", metavar="ADDR",
                      help="ZeroMQ endpoint to publish on (default: %(default)s; tcp://0.0.0.0:PORT exposes the stream "
@@ -116,10 +127,11 @@ def make_calibration(args, source):
     try:
         from calibration.stage import CalibrationOptions, CalibrationStage
     except ImportError:
-        if args.calibration or args.height:
+        if args.calibration or args.height or args.scale:
             raise SetupError("--calibration / --height need the calibration package, which is missing") from None
         return None
-    options = CalibrationOptions(subject_height_m=args.height)
+    options = CalibrationOptions(subject_height_m=args.height, scale_mode=args.scale,
+                                 world=args.world, up_axis=args.up)
 
     def factory(image_size):
         if args.calibration:
