@@ -1,14 +1,15 @@
 """Check the built-in demo source against BlazePose: render speed, detection rate, 2D error vs ground truth.
 
     python -m tools.demo_check                          # 10 s at 30 fps, mediapipe's own Pose
-    python -m tools.demo_check --seconds 36 --detectors mediapipe onnxruntime
+    python -m tools.demo_check --seconds 36 --detectors mediapipe onnxruntime --lift onnxruntime
     python -m tools.demo_check --save-frame docs/figures/demo_frame.png --frame-index 330 --seconds 0
 
 Prints, per detector: the share of frames where a person was found, the median / p90 2D error of the
 16 canonical joints against the demo's projected ground truth (pixels), the median per joint, and the
-same split by view (front, three-quarter, side, back) and by action. BlazePose's hip landmarks sit
-higher and wider than a skeleton's hip joint centres, so the hip rows measure that convention gap as
-much as the detector.
+same split by view (front, three-quarter, side, back) and by action; with ``--lift``, the 3D error of
+the lifter fed the true and the detected 2D joints. BlazePose's hip landmarks are not a skeleton's
+hip joint centres (on the demo figure they sit about 5 px lower), so the hip rows measure that
+convention gap as much as the detector; the mean signed offset per joint shows it.
 """
 from __future__ import annotations
 
@@ -92,11 +93,14 @@ def evaluate(scene: DemoScene, indices: range, detectors: list) -> dict[str, dic
 
     Returns, per detector name: ``found`` (N,) bool, ``errors`` (N, 16) pixels and ``offsets``
     (N, 16, 2) detector minus truth (NaN where nobody was found), and the ``views`` / ``actions``
-    labels of the frames.
+    labels of the frames; under ``"ground truth"``: the frames' ``keypoints_2d`` and ``joints_3d``.
     """
     results = {d.name: {"found": [], "errors": [], "offsets": [], "views": [], "actions": []} for d in detectors}
+    truth = {"keypoints_2d": [], "joints_3d": []}
     for index in tqdm(indices, desc="render+detect", unit="frame"):
         frame = scene.render(index)
+        truth["keypoints_2d"].append(frame.keypoints_2d)
+        truth["joints_3d"].append(frame.joints_3d)
         for detector in detectors:
             keypoints = detector(frame.image)
             res = results[detector.name]
@@ -106,7 +110,10 @@ def evaluate(scene: DemoScene, indices: range, detectors: list) -> dict[str, dic
             res["errors"].append(np.linalg.norm(offset, axis=1))
             res["views"].append(view_name(frame.view_yaw_deg))
             res["actions"].append(frame.action)
-    for res in results.values():
+    results["ground truth"] = {key: np.array(value) for key, value in truth.items()}
+    for name, res in results.items():
+        if name == "ground truth":
+            continue
         res["found"] = np.array(res["found"], dtype=bool)
         res["errors"] = np.array(res["errors"]).reshape(-1, len(JOINT_NAMES))
         res["offsets"] = np.array(res["offsets"]).reshape(-1, len(JOINT_NAMES), 2)
@@ -139,6 +146,28 @@ def report(name: str, result: dict) -> None:
             f"{n} ({d[0]:+.1f}, {d[1]:+.1f})" for n, d in zip(JOINT_NAMES, offset)))
 
 
+def report_lifting(results: dict, scene: DemoScene, backend: str) -> None:
+    """Lift the true and each detector's 2D joints with ``engines.lifter`` and print the 3D errors."""
+    from engines.lifter import Lifter
+    from semgcn.metrics import pose_errors_mm
+
+    lifter = Lifter(backend=backend)
+    truth = results["ground truth"]
+    k = scene.camera_matrix
+    inputs = {"true 2D": (truth["keypoints_2d"], np.ones(len(truth["keypoints_2d"]), bool))}
+    for name, res in results.items():
+        if name != "ground truth":
+            inputs[f"{name} 2D"] = (truth["keypoints_2d"] + res["offsets"], res["found"])
+    print(f"\n== lifter engines.lifter[{backend}] vs the demo's 3D truth (camera intrinsics known)")
+    for name, (keypoints, found) in inputs.items():
+        if not found.any():
+            continue
+        pred = lifter.predict(keypoints[found], image_size=scene.image_size, focal=k[0, 0], center=k[:2, 2])
+        err = pose_errors_mm(pred, truth["joints_3d"][found])
+        print(f"{name:32s} frames {err['n']:4d}  MPJPE {err['mpjpe_mm']:5.1f} mm  "
+              f"scale-calibrated {err['mpjpe_scaled_mm']:5.1f} mm  PA-MPJPE {err['pmpjpe_mm']:5.1f} mm")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0,
@@ -152,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                              "engines.detector.PoseDetector such as 'onnxruntime'")
     parser.add_argument("--model-complexity", type=int, default=1, choices=(0, 1, 2),
                         help="model_complexity of mediapipe's Pose")
+    parser.add_argument("--lift", default=None, metavar="BACKEND",
+                        help="also lift the true and the detected 2D joints with engines.lifter.Lifter on "
+                             "this backend (e.g. onnxruntime) and print the 3D errors against the truth")
     parser.add_argument("--bench", type=int, default=60, help="frames to time the renderer on (0: skip)")
     parser.add_argument("--save-frame", default=None, help="write frame --frame-index to this PNG path")
     parser.add_argument("--frame-index", type=int, default=0, help="frame written by --save-frame")
@@ -184,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ndemo seed {args.seed}, frames {args.start}..{args.start + count - 1} "
           f"({count / args.fps:.1f} s at {args.fps:g} fps), {args.size[0]}x{args.size[1]}")
     for name, result in results.items():
-        report(name, result)
+        if name != "ground truth":
+            report(name, result)
+    if args.lift:
+        report_lifting(results, scene, args.lift)
     return 0
 
 
