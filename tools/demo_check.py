@@ -48,7 +48,8 @@ class MediapipePose:
         self._to16 = blazepose_to_canonical
         self._pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=model_complexity)
 
-    def __call__(self, image_bgr: np.ndarray) -> np.ndarray | None:
+    def __call__(self, image_bgr: np.ndarray, t: float | None = None) -> np.ndarray | None:
+        # ``t`` is unused: mediapipe's solutions API stamps frames itself at a simulated 30 fps.
         result = self._pose.process(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
         if result.pose_landmarks is None:
             return None
@@ -66,8 +67,10 @@ class ProjectDetector:
         self.name = f"engines.detector[{backend}]"
         self._det = PoseDetector(backend=backend)
 
-    def __call__(self, image_bgr: np.ndarray) -> np.ndarray | None:
-        result = self._det(image_bgr)
+    def __call__(self, image_bgr: np.ndarray, t: float | None = None) -> np.ndarray | None:
+        # The frame's own time drives the landmark smoothing, so that the figures do not depend on
+        # how fast this machine happens to run.
+        result = self._det(image_bgr, timestamp=t)
         return None if result is None else np.asarray(result.keypoints_2d, np.float32)
 
 
@@ -102,7 +105,7 @@ def evaluate(scene: DemoScene, indices: range, detectors: list) -> dict[str, dic
         truth["keypoints_2d"].append(frame.keypoints_2d)
         truth["joints_3d"].append(frame.joints_3d)
         for detector in detectors:
-            keypoints = detector(frame.image)
+            keypoints = detector(frame.image, frame.t)
             res = results[detector.name]
             res["found"].append(keypoints is not None)
             offset = np.full((len(JOINT_NAMES), 2), np.nan) if keypoints is None else keypoints - frame.keypoints_2d
