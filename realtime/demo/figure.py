@@ -33,7 +33,8 @@ _FIXED_COLOURS = {"eye_white": (235, 240, 240), "pupil": (35, 25, 20), "lips": (
 @dataclass(frozen=True)
 class Part:
     """One ellipsoid: ``segment`` frame, local ``centre`` and ``radii`` (m), ``colour`` key,
-    optional pitch about the segment's x axis (degrees), and whether it casts a floor shadow."""
+    optional pitch about the segment's x axis (degrees), whether it casts a floor shadow, and an
+    optional ``name`` for the parts others refer to (the ears, whose midpoint is the head joint)."""
 
     segment: str
     centre: tuple[float, float, float]
@@ -41,6 +42,7 @@ class Part:
     colour: str
     pitch_deg: float = 0.0
     shadow: bool = True
+    name: str = ""
 
 
 def _head_parts() -> list[Part]:
@@ -52,12 +54,13 @@ def _head_parts() -> list[Part]:
         Part("head", (0, -0.05, 0.096), (0.024, 0.007, 0.01), "lips", shadow=False),
         Part("neck", (0, 0.05, -0.008), (0.05, 0.08, 0.052), "skin"),
     ]
-    for sign in (1.0, -1.0):
+    for sign, side in ((1.0, "left"), (-1.0, "right")):
         parts += [
             Part("head", (sign * 0.032, 0.014, 0.093), (0.015, 0.009, 0.011), "eye_white", shadow=False),
             Part("head", (sign * 0.032, 0.014, 0.101), (0.0065, 0.0065, 0.0065), "pupil", shadow=False),
             Part("head", (sign * 0.033, 0.036, 0.098), (0.019, 0.0045, 0.009), "brow", shadow=False),
-            Part("head", (sign * 0.079, 0.0, -0.005), (0.014, 0.03, 0.02), "skin", shadow=False),  # ear
+            Part("head", (sign * 0.079, 0.0, 0.0), (0.014, 0.03, 0.02), "skin", shadow=False,
+                 name=f"{side}_ear"),
         ]
     return parts
 

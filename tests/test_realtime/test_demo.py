@@ -73,6 +73,13 @@ def test_skeleton_semantics_match_shared_skeleton(scene):
     np.testing.assert_allclose(j[JOINT_INDEX["pelvis"]], mid("left_hip", "right_hip"), atol=1e-6)
     np.testing.assert_allclose(j[JOINT_INDEX["thorax"]], mid("left_shoulder", "right_shoulder"), atol=1e-6)
     np.testing.assert_allclose(j[JOINT_INDEX["spine"]], mid("pelvis", "thorax"), atol=1e-6)
+    # head = the centre of the head at ear level: the midpoint of the figure's two ears.
+    state = scene.motion.state_at(0.0)
+    prims = scene.figure.place(state.skeleton)
+    ears = [i for i, part in enumerate(scene.figure.parts) if part.name in ("left_ear", "right_ear")]
+    assert len(ears) == 2
+    np.testing.assert_allclose(prims.centres[ears].mean(axis=0), state.skeleton.joints[JOINT_INDEX["head"]],
+                               atol=1e-9)
     # Frame 0 faces the camera: the subject's left is on the image's right; the head is up (y down).
     assert f.keypoints_2d[JOINT_INDEX["left_shoulder"], 0] > f.keypoints_2d[JOINT_INDEX["right_shoulder"], 0]
     assert j[JOINT_INDEX["head"], 1] < j[JOINT_INDEX["thorax"], 1] < 0.0 < j[JOINT_INDEX["left_ankle"], 1]
