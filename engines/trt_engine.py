@@ -73,12 +73,9 @@ def import_cudart():
 
 
 def file_sha256(path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
+    """Hex SHA-256 of a file, read in chunks by the standard library."""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def engine_cache_key(model_sha256: str, gpu_name: str, trt_version: str, fp16: bool,

@@ -54,12 +54,9 @@ class ExportResult:
 
 
 def file_sha256(path) -> str:
-    """Hex SHA-256 of a file (read in chunks)."""
-    h = hashlib.sha256()
+    """Hex SHA-256 of a file, read in chunks by the standard library."""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @contextlib.contextmanager
