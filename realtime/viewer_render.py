@@ -10,6 +10,9 @@ Open3D's legacy Visualizer has no text overlay and cannot retitle its window, so
 """
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 
 from realtime.viewer_geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, GRID_COLOUR, SkeletonStyle, frustum_lines,
@@ -201,6 +204,7 @@ def render_state_to_image(state: SceneState, width: int = 960, height: int = 720
     """
     import open3d as o3d
 
+    _ensure_runtime_dir()
     vis = o3d.visualization.Visualizer()
     if not vis.create_window(window_name="semgcn snapshot", width=width, height=height, visible=False):
         raise RuntimeError("Open3D could not create an offscreen window (needs EGL: Debian libegl1 libgl1 "
@@ -237,3 +241,13 @@ def render_frame_to_image(frame, width: int = 960, height: int = 720, camera_vie
     state.update(frame)
     state.settle()
     return render_state_to_image(state, width, height, camera_view, **kwargs)
+
+
+def _ensure_runtime_dir() -> None:
+    """Give Mesa's EGL a private XDG_RUNTIME_DIR when none is set (headless services, CI).
+
+    Without one, the offscreen context still works but Mesa prints "error: XDG_RUNTIME_DIR is invalid",
+    which reads like a failure to the user.
+    """
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="semgcn-xdg-")
