@@ -46,7 +46,9 @@ class RecorderOptions:
         flush_interval_s: longest time a received message stays in memory before it reaches the file.
         compression: ``"zstd"``, ``"lz4"`` or ``"none"`` (per chunk).
         video_fourcc: FourCC of the video beside the session (``cv2.VideoWriter``).
-        video_suffix: file suffix of that video.
+        video_suffix: file suffix of that video. Matroska (``.mkv``) because it has no index that is
+            written only at close: a killed recorder's video plays up to the encoder's last write
+            (MP4 keeps its index in the ``moov`` atom at the end, and a killed MP4 does not open).
         video_fps: nominal frame rate written into the video (the true timing is in ``/video_frames``).
     """
 
@@ -54,7 +56,7 @@ class RecorderOptions:
     flush_interval_s: float = 0.5
     compression: str = "zstd"
     video_fourcc: str = "mp4v"
-    video_suffix: str = ".mp4"
+    video_suffix: str = ".mkv"
     video_fps: float = 30.0
 
 
