@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     eng.add_argument("--lifter-model", help="lifter model file (default: the shipped engines/models/semgcn_lifter.onnx)")
     eng.add_argument("--smooth", action=argparse.BooleanOptionalAction, default=True,
                      help="One Euro smoothing of the 3D joints (default: on); --no-smooth streams raw lifter output")
+    eng.add_argument("--lost-below", type=float, default=0.0, metavar="C",
+                     help="treat limb joints and the head whose detector confidence is under C as lost: each is "
+                          "moved onto its nearest kept joint before lifting, as the lifter was trained, and "
+                          "streamed with confidence 0 (default 0: only joints the detector did not give)")
     cal = p.add_argument_group("calibration")
     cal.add_argument("--calibration", metavar="FILE", help="camera calibration JSON (python -m calibration intrinsics); "
                      "default: assumed intrinsics (the demo uses its exact camera)")
@@ -305,7 +309,7 @@ def run_pipeline(args, stop: threading.Event) -> int:
     publisher = sinks[0]
     pipeline = Pipeline(detector, lifter, sinks, calibration=calibration, smoother=PoseSmoother() if args.smooth else None,
                         backends=engines,
-                        options=PipelineOptions(max_frames=args.max_frames))
+                        options=PipelineOptions(max_frames=args.max_frames, lost_below=args.lost_below))
     window = None
     if not args.headless:
         if display_available():
@@ -349,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--speed, --wait-subscribers and --detector-threads must be >= 0, --max-frames >= 1")
     if args.height is not None and not 0.5 < args.height < 2.6:
         parser.error(f"--height is the subject's height in metres (0.5 to 2.6), got {args.height}")
+    if not 0.0 <= args.lost_below < 1.0:
+        parser.error(f"--lost-below is a confidence in [0, 1), got {args.lost_below}")
     stop = threading.Event()
     install_signal_handlers(stop)
     try:

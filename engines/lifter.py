@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semgcn.codec import check_keypoints, normalize_2d
+from semgcn.codec import check_keypoints, fill_lost_limbs, normalize_2d
 from semgcn.skeleton import NUM_JOINTS, ROOT
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -122,7 +122,7 @@ class Lifter:
         """The backend name."""
         return self.info.backend
 
-    def predict(self, keypoints_2d, image_size, focal=None, center=None) -> np.ndarray:
+    def predict(self, keypoints_2d, image_size, focal=None, center=None, lost=None) -> np.ndarray:
         """Lift pixel keypoints to root-relative 3D poses.
 
         Args:
@@ -132,14 +132,19 @@ class Lifter:
             focal: focal length in pixels, a scalar or ``(N,)``; None assumes a typical webcam
                 field of view (``semgcn.codec.DEFAULT_HFOV_DEG``).
             center: principal point in pixels, ``(2,)`` or ``(N, 2)``; None for the image centre.
+            lost: optional ``(16,)`` or ``(N, 16)`` bool, True for joints the detector lost (their
+                keypoints may be NaN): each takes its nearest kept ancestor's position, the convention
+                the model was trained with. Only limbs and the head (``semgcn.codec.FILLABLE_JOINTS``).
         Returns:
             ``(16, 3)`` for one pose or ``(N, 16, 3)`` for a batch: float32 metres, camera frame,
             pelvis at the origin.
         Raises:
-            ValueError: wrong shapes, NaN / inf, non-positive sizes or focal lengths, or a pose whose
-                keypoints all coincide.
+            ValueError: wrong shapes, NaN / inf in joints not marked lost, a lost torso joint,
+                non-positive sizes or focal lengths, or a pose whose keypoints all coincide.
         """
         single = np.ndim(keypoints_2d) == 2
+        if lost is not None:
+            keypoints_2d = fill_lost_limbs(keypoints_2d, lost)
         kp = check_keypoints(keypoints_2d)
         n = kp.shape[0]
         if n == 0:

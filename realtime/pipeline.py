@@ -24,6 +24,7 @@ from realtime.filters import PoseSmoother
 from realtime.sources import CapturedFrame, CaptureSource, EndOfStream
 from realtime.stats import PipelineStats, StageClock
 from realtime.wire import Frame, encode
+from semgcn.codec import fill_lost_limbs
 from semgcn.metrics import pose_errors_mm
 
 
@@ -47,6 +48,10 @@ class PipelineOptions:
         max_consecutive_errors: end the run when the detector or lifter failed this many frames in a
             row (None: never; a live stream keeps going and says what is wrong).
         warn_every_errors: print a warning each time this many frames in a row have failed.
+        lost_below: detector confidence under which a joint counts as lost (0: only non-finite ones).
+            A lost limb joint or head is moved onto its nearest kept ancestor before lifting (the
+            lifter's training convention, docs/normalisation.md) and published with confidence 0; a
+            lost hip or shoulder means no pose for that frame.
     """
 
     max_frames: int | None = None
@@ -54,6 +59,7 @@ class PipelineOptions:
     get_timeout_s: float = 0.25
     max_consecutive_errors: int | None = None
     warn_every_errors: int = 50
+    lost_below: float = 0.0
 
 
 @dataclass
@@ -172,9 +178,17 @@ class Pipeline:
             return None
         keypoints = np.asarray(detection.keypoints_2d, dtype=np.float32)
         confidence = np.asarray(detection.confidence, dtype=np.float32)
-        if keypoints.shape != (16, 2) or not np.all(np.isfinite(keypoints)):
+        if keypoints.shape != (16, 2) or confidence.shape != (16,):
             self._smooth(None, captured.timestamp)
-            return "detector returned non-finite or misshaped keypoints; no pose this frame"
+            return "detector returned misshaped keypoints; no pose this frame"
+        lost = self._lost_joints(keypoints, confidence)
+        if lost.any():
+            try:  # a lost limb joint sits on its nearest kept ancestor, as in training
+                keypoints = fill_lost_limbs(keypoints, lost).astype(np.float32)
+            except ValueError as exc:  # a lost hip or shoulder: no body to lift
+                self._smooth(None, captured.timestamp)
+                return f"detector lost a joint (non-finite or under lost_below): {exc}"
+            confidence = np.where(lost, 0.0, confidence).astype(np.float32)
         stage = self._calibration_for(frame.image_size)
         try:
             lift_input = stage.undistort(keypoints) if stage is not None else keypoints
@@ -195,6 +209,11 @@ class Pipeline:
             clock.lap("smooth")
         frame.keypoints_2d, frame.confidence, frame.joints_3d = keypoints, confidence, joints
         return None
+
+    def _lost_joints(self, keypoints: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+        """Joints the detector lost: non-finite, or below ``options.lost_below`` confidence."""
+        lost = ~np.isfinite(keypoints).all(axis=1) | ~np.isfinite(confidence)
+        return lost | (confidence < self.options.lost_below)
 
     def _smooth(self, joints, t: float):
         return self.smoother(joints, t) if self.smoother is not None else joints

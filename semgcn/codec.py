@@ -21,8 +21,13 @@ import math
 
 import numpy as np
 
-from semgcn.skeleton import NUM_JOINTS, ROOT
+from semgcn.skeleton import BONES, JOINT_NAMES, NUM_JOINTS, ROOT
 
+#: Joints a live caller may report as lost (knees, ankles, head, elbows, wrists): each then takes the 2D
+#: position of its nearest kept ancestor, the convention the lifter was trained with
+#: (docs/normalisation.md). The torso (pelvis, hips, spine, thorax, shoulders) defines the body and the
+#: detector derives pelvis and thorax from hips and shoulders, so it cannot be filled in.
+FILLABLE_JOINTS: tuple[int, ...] = (2, 3, 5, 6, 9, 11, 12, 14, 15)
 #: Assumed horizontal field of view when the camera is not calibrated (degrees).
 DEFAULT_HFOV_DEG = 65.0
 _EPS = 1e-6
@@ -83,3 +88,47 @@ def check_keypoints(keypoints_px) -> np.ndarray:
         bad = sorted(set(np.argwhere(~np.isfinite(kp))[:, 1].tolist()))
         raise ValueError(f"keypoints contain NaN or inf (joints {bad}); drop or fill them before lifting")
     return kp.astype(np.float64)
+
+
+def fill_dropped(pixels, dropped) -> np.ndarray:
+    """Replace each dropped joint by its nearest kept ancestor's 2D position (a collapsed bone).
+
+    Args:
+        pixels: ``(N, 16, 2)`` keypoints; dropped entries may be anything, NaN included.
+        dropped: ``(N, 16)`` bool, True where the joint was lost.
+    Returns:
+        a new ``(N, 16, 2)`` float64 array without dropped entries (the root is never filled).
+    """
+    out = np.array(pixels, dtype=np.float64, copy=True)
+    dropped = np.asarray(dropped, dtype=bool)
+    for child, parent in BONES:  # parents come first: a dropped parent is already filled
+        rows = dropped[:, child]
+        out[rows, child] = out[rows, parent]
+    return out
+
+
+def fill_lost_limbs(keypoints_px, lost) -> np.ndarray:
+    """``fill_dropped`` for a live caller: checks shapes and that only ``FILLABLE_JOINTS`` are lost.
+
+    Args:
+        keypoints_px: ``(16, 2)`` or ``(N, 16, 2)`` pixels; lost entries may be NaN.
+        lost: ``(16,)`` or ``(N, 16)`` bool (broadcast over the batch).
+    Returns:
+        the keypoints with the same shape, lost joints moved onto their nearest kept ancestor.
+    Raises:
+        ValueError: misshaped arguments, or a lost torso joint (which cannot be filled in).
+    """
+    kp = np.asarray(keypoints_px, dtype=np.float64)
+    single = kp.ndim == 2
+    batch = kp[None] if single else kp
+    if batch.ndim != 3 or batch.shape[1:] != (NUM_JOINTS, 2):
+        raise ValueError(f"keypoints must have shape (16, 2) or (N, 16, 2), got {kp.shape}")
+    try:
+        mask = np.broadcast_to(np.asarray(lost, dtype=bool), (batch.shape[0], NUM_JOINTS))
+    except ValueError:
+        raise ValueError(f"lost must have shape (16,) or (N, 16), got {np.shape(lost)}") from None
+    torso = sorted({JOINT_NAMES[j] for j in np.flatnonzero(mask.any(axis=0)) if j not in FILLABLE_JOINTS})
+    if torso:
+        raise ValueError(f"torso joints {torso} are lost: they cannot be filled in, skip this pose")
+    out = fill_dropped(batch, mask)
+    return out[0] if single else out

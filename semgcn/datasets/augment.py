@@ -7,7 +7,7 @@
   mirrored body is again a valid, correctly labelled body; the camera then sees a mirrored image.
 * :func:`detector_noise`: Gaussian pixel noise scaled by the person's size in the image, plus rare
   large outliers, as a real 2D detector gives.
-* :func:`drop_joints` / :func:`fill_dropped`: a detector sometimes loses a joint. A dropped joint is
+* :func:`drop_joints` / :func:`semgcn.codec.fill_dropped`: a detector sometimes loses a joint. A dropped joint is
   represented by **its parent's 2D position** (the bone collapses to a point): the input stays finite
   for ``semgcn.codec.normalize_2d``, the geometry says "no evidence here", and the same rule is easy for
   a live app to apply to low-confidence joints before lifting.
@@ -120,19 +120,3 @@ def drop_joints(rng: np.random.Generator, n: int, opt: AugmentOptions) -> np.nda
         k = rng.integers(1, opt.max_dropped + 1)
         mask[i, rng.choice(DROPPABLE, size=k, replace=False)] = True
     return mask
-
-
-def fill_dropped(pixels: np.ndarray, dropped: np.ndarray) -> np.ndarray:
-    """Replace each dropped joint by its nearest kept ancestor's 2D position.
-
-    Args:
-        pixels: ``(N, 16, 2)`` keypoints (dropped entries may be NaN).
-        dropped: ``(N, 16)`` bool, True where the joint was lost.
-    Returns:
-        a new ``(N, 16, 2)`` array without dropped entries.
-    """
-    out = np.array(pixels, dtype=np.float64, copy=True)
-    for child, parent in S.BONES:  # parents first: a dropped parent is already filled
-        rows = dropped[:, child]
-        out[rows, child] = out[rows, parent]
-    return out

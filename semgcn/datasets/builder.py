@@ -14,8 +14,9 @@ import numpy as np
 
 from semgcn import codec
 from semgcn import skeleton as S
+from semgcn.codec import fill_dropped
 from semgcn.datasets.augment import (NO_AUGMENT, AugmentOptions, detector_noise, drop_joints,
-                                     fill_dropped, mirror_world, scale_bones)
+                                     mirror_world, scale_bones)
 from semgcn.datasets.cameras import CameraOptions, sample_cameras
 from semgcn.datasets.mocap import PoseSet
 

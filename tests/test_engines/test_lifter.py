@@ -67,6 +67,24 @@ def test_single_pose_in_single_pose_out(lifter):
     assert lifter.predict(np.zeros((0, 16, 2)), image_size=(640, 480)).shape == (0, 16, 3)
 
 
+def test_lost_joints_are_lifted_as_collapsed_bones(lifter):
+    kp = _poses(2)
+    filled = kp.copy()
+    filled[:, 12] = filled[:, 11]                        # left wrist onto the left elbow
+    with_nan = kp.copy()
+    with_nan[:, 12] = np.nan
+    lost = np.zeros(16, bool)
+    lost[12] = True
+    got = lifter.predict(with_nan, image_size=(640, 480), lost=lost)
+    np.testing.assert_allclose(got, lifter.predict(filled, image_size=(640, 480)), atol=1e-6)
+    with pytest.raises(ValueError, match="NaN"):         # NaN in a joint not marked lost
+        lifter.predict(with_nan, image_size=(640, 480))
+    torso = np.zeros(16, bool)
+    torso[1] = True
+    with pytest.raises(ValueError, match="right_hip"):
+        lifter.predict(kp, image_size=(640, 480), lost=torso)
+
+
 def test_per_pose_cameras_equal_one_call_per_pose(lifter):
     kp = _poses(3, seed=1)
     sizes = np.array([[640, 480], [1280, 720], [1920, 1080]])

@@ -57,8 +57,9 @@ class ScriptedSource(CaptureSource):
 class ScriptedDetector:
     """Returns the same keypoints, except on frames listed as nobody / NaN / raise."""
 
-    def __init__(self, nobody=(), nan=(), raises=()):
+    def __init__(self, nobody=(), nan=(), raises=(), nan_joint=4, confidence=0.9):
         self.calls, self.nobody, self.nan, self.raises = 0, set(nobody), set(nan), set(raises)
+        self.nan_joint, self.confidence = nan_joint, confidence
         self.timestamps = []
 
     def __call__(self, image, timestamp=None):
@@ -70,8 +71,9 @@ class ScriptedDetector:
             return None
         kp = KEYPOINTS.copy()
         if i in self.nan:
-            kp[4] = np.nan
-        return SimpleNamespace(keypoints_2d=kp, confidence=np.full(16, 0.9, np.float32), time_ms=1.0)
+            kp[self.nan_joint] = np.nan
+        confidence = np.broadcast_to(np.asarray(self.confidence, np.float32), (16,)).copy()
+        return SimpleNamespace(keypoints_2d=kp, confidence=confidence, time_ms=1.0)
 
 
 class ScriptedLifter:
@@ -160,6 +162,23 @@ def test_nobody_nan_keypoints_and_lifter_errors_are_published_and_the_loop_goes_
     assert frames[2].keypoints_2d is None and frames[2].joints_3d is None
     assert result.stats.errors == 3 and result.stats.frames_with_person == 3
     assert result.stopped_by == "end_of_stream"
+
+
+def test_a_lost_limb_joint_is_filled_in_not_a_lost_frame():
+    sink = ListSink()
+    low = np.full(16, 0.9, np.float32)
+    low[15] = 0.05                                   # right wrist barely seen
+    detector = ScriptedDetector(nan={0}, nan_joint=12, confidence=low)   # left wrist NaN on frame 0
+    lifter = ScriptedLifter()
+    _pipeline(detector, lifter, [sink], lost_below=0.1).run(ScriptedSource(2))
+    frames = [decode(m) for m in sink.messages]
+    assert all(f.has_person and "error" not in f.header for f in frames)
+    first_input = lifter.seen[0][0]
+    assert np.array_equal(first_input[12], KEYPOINTS[11])   # onto the left elbow
+    assert np.array_equal(first_input[15], KEYPOINTS[14])   # under lost_below: onto the right elbow
+    assert np.all(np.isfinite(frames[0].keypoints_2d))
+    assert frames[0].confidence[12] == 0 and frames[0].confidence[15] == 0 and frames[0].confidence[11] > 0.5
+    assert np.array_equal(lifter.seen[1][0][12], KEYPOINTS[12])  # frame 1: wrist seen, used as it is
 
 
 def test_a_broken_lifter_is_reported_and_ends_the_run_only_when_asked(capsys):

@@ -45,3 +45,25 @@ def test_default_intrinsics_from_field_of_view():
 def test_bad_keypoints_get_a_clear_value_error(bad):
     with pytest.raises(ValueError):
         check_keypoints(bad)
+
+
+def test_lost_limbs_sit_on_their_nearest_kept_ancestor():
+    from semgcn.codec import fill_lost_limbs
+
+    kp = np.arange(32, dtype=np.float64).reshape(16, 2)
+    kp[11] = kp[12] = np.nan  # left elbow and wrist lost: both take the left shoulder (10)
+    lost = np.zeros(16, bool)
+    lost[[11, 12]] = True
+    out = fill_lost_limbs(kp, lost)
+    assert out.shape == (16, 2) and np.all(np.isfinite(out))
+    assert np.array_equal(out[11], kp[10]) and np.array_equal(out[12], kp[10])
+    assert np.array_equal(np.delete(out, [11, 12], 0), np.delete(kp, [11, 12], 0))
+
+
+def test_a_lost_torso_joint_cannot_be_filled():
+    from semgcn.codec import fill_lost_limbs
+
+    lost = np.zeros(16, bool)
+    lost[13] = True  # right shoulder
+    with pytest.raises(ValueError, match="right_shoulder"):
+        fill_lost_limbs(np.zeros((16, 2)), lost)

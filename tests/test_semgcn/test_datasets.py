@@ -8,7 +8,8 @@ import pytest
 
 from semgcn import codec
 from semgcn import skeleton as S
-from semgcn.datasets.augment import AugmentOptions, fill_dropped, mirror_world, scale_bones
+from semgcn.codec import fill_dropped
+from semgcn.datasets.augment import AugmentOptions, mirror_world, scale_bones
 from semgcn.datasets.builder import load_samples_npz, make_samples, validation_sets
 from semgcn.datasets.cameras import CameraOptions, look_at, sample_cameras
 from semgcn.datasets.mocap import PoseSet, person_id, split_by_person
