@@ -237,8 +237,6 @@ def test_files_that_are_not_sessions_get_one_clear_error(tmp_path):
 
 
 def test_video_beside_the_session_lines_up_with_the_frames(tmp_path):
-    import cv2
-
     frames = synthetic_frames(12)
     rec = Recorder(tmp_path, {"source": "synthetic"}, video=True)
     for frame, parts in zip(frames, encoded(frames)):

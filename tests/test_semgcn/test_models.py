@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from semgcn.layers import GraphConv, SemGraphConv
+from semgcn.layers import GraphConv
 from semgcn.models import (MODEL_NAMES, build_model, count_parameters, load_checkpoint,
                            save_checkpoint, semgconv_layers)
 from semgcn.nonlocal_layer import GraphNonLocal
