@@ -77,17 +77,24 @@ def check_keypoints(keypoints_px) -> np.ndarray:
     Raises:
         ValueError: with a message that says what is wrong (shape, NaN / inf).
     """
-    kp = np.asarray(keypoints_px)
-    if kp.dtype == object or not np.issubdtype(kp.dtype, np.number):
-        raise ValueError(f"keypoints must be numbers, got dtype {kp.dtype}")
-    if kp.ndim == 2:
-        kp = kp[None]
-    if kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
-        raise ValueError(f"keypoints must have shape (16, 2) or (N, 16, 2), got {np.shape(keypoints_px)}")
+    kp, _ = _as_batch(keypoints_px)
     if not np.all(np.isfinite(kp)):
         bad = sorted(set(np.argwhere(~np.isfinite(kp))[:, 1].tolist()))
         raise ValueError(f"keypoints contain NaN or inf (joints {bad}); drop or fill them before lifting")
-    return kp.astype(np.float64)
+    return kp
+
+
+def _as_batch(keypoints_px) -> tuple[np.ndarray, bool]:
+    """``(N, 16, 2)`` float64 keypoints and whether one ``(16, 2)`` pose was given (ValueError otherwise)."""
+    kp = np.asarray(keypoints_px)
+    if kp.dtype == object or not np.issubdtype(kp.dtype, np.number):
+        raise ValueError(f"keypoints must be numbers, got dtype {kp.dtype}")
+    single = kp.ndim == 2
+    if single:
+        kp = kp[None]
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
+        raise ValueError(f"keypoints must have shape (16, 2) or (N, 16, 2), got {np.shape(keypoints_px)}")
+    return kp.astype(np.float64), single
 
 
 def fill_dropped(pixels, dropped) -> np.ndarray:
@@ -118,11 +125,7 @@ def fill_lost_limbs(keypoints_px, lost) -> np.ndarray:
     Raises:
         ValueError: misshaped arguments, or a lost torso joint (which cannot be filled in).
     """
-    kp = np.asarray(keypoints_px, dtype=np.float64)
-    single = kp.ndim == 2
-    batch = kp[None] if single else kp
-    if batch.ndim != 3 or batch.shape[1:] != (NUM_JOINTS, 2):
-        raise ValueError(f"keypoints must have shape (16, 2) or (N, 16, 2), got {kp.shape}")
+    batch, single = _as_batch(keypoints_px)
     try:
         mask = np.broadcast_to(np.asarray(lost, dtype=bool), (batch.shape[0], NUM_JOINTS))
     except ValueError:
