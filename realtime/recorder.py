@@ -28,7 +28,7 @@ from mcap.writer import CompressionType, Writer
 
 from realtime.session_format import (POSE_JSON_SCHEMA, POSE_TOPIC, SESSION_END_METADATA, SESSION_FORMAT,
                                      SESSION_METADATA, SESSION_SUFFIX, VIDEO_JSON_SCHEMA, VIDEO_TOPIC,
-                                     encode_metadata, parts_to_message, software_version)
+                                     encode_metadata, frame_to_message, software_version)
 from realtime.session_reader import Session, SessionError, read_session
 from realtime.wire import SCHEMA, WireError, decode
 
@@ -146,7 +146,7 @@ class Recorder:
                 log.warning("recorder: skipped a message that is not a pose frame (%d so far): %s",
                             self.rejected, exc)
             return
-        data, _ = parts_to_message(parts)
+        data = frame_to_message(frame)
         if self._add(self._pose_channel, frame.t_capture, frame.t_publish, data, self.frames_written):
             self.frames_written += 1
         else:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from realtime.wire import TOPIC, WireError
+from realtime.wire import TOPIC, Frame, WireError
 
 SESSION_FORMAT = "semgcn.session/1"
 POSE_TOPIC = "/pose"
@@ -58,20 +58,13 @@ VIDEO_JSON_SCHEMA: dict[str, Any] = {
 }
 
 
-def parts_to_message(parts: list[bytes]) -> tuple[bytes, dict[str, Any]]:
-    """The MCAP message data for one stream message, and the parsed wire header.
+def frame_to_message(frame: Frame) -> bytes:
+    """The MCAP message data for one stream frame, as ``realtime.wire.decode`` returned it.
 
-    Args:
-        parts: the multipart message as ``realtime.wire.encode`` makes it (already validated by
-            ``realtime.wire.decode``).
+    Uses the frame's parsed header and arrays, so the recorder does not parse the message twice.
     """
-    header = json.loads(bytes(parts[1]).decode("utf-8"))
-    arrays = {}
-    for spec, blob in zip(header["arrays"], parts[2:]):
-        values = np.frombuffer(bytes(blob), dtype="<f4")
-        arrays[spec["name"]] = _nested(values, spec["shape"])
-    data = json.dumps({"header": header, "arrays": arrays}, separators=(",", ":"))
-    return data.encode("utf-8"), header
+    arrays = {name: _nested(values.reshape(-1), list(values.shape)) for name, values in frame.arrays.items()}
+    return json.dumps({"header": frame.header, "arrays": arrays}, separators=(",", ":")).encode("utf-8")
 
 
 def message_to_parts(data: bytes) -> list[bytes]:
