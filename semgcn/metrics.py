@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from semgcn.skeleton import BONES, ROOT
+from semgcn.skeleton import ROOT, bone_lengths
 
 
 def _batched(pose) -> np.ndarray:
@@ -96,10 +96,7 @@ def p_mpjpe(pred, target) -> float:
 
 def bone_length_sum(poses) -> np.ndarray:
     """Sum of the 15 bone lengths of each pose, ``(N,)``."""
-    p = _batched(poses)
-    child = [c for c, _ in BONES]
-    parent = [q for _, q in BONES]
-    return np.linalg.norm(p[:, child] - p[:, parent], axis=-1).sum(axis=-1)
+    return bone_lengths(_batched(poses)).sum(axis=-1)
 
 
 def scale_to_bone_length_sum(pred, target_sum, root: int = ROOT) -> np.ndarray:
