@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from semgcn import codec
 from semgcn.datasets.builder import LiftingSamples, load_samples_npz
 from semgcn.metrics import pose_errors_mm
 
@@ -74,8 +73,7 @@ def load_predictor(path: Path, threads: int = 1):
 
 def evaluate(samples: LiftingSamples, predictor, per_clip: bool = False) -> dict:
     """The three figures (mm) of ``predictor`` on ``samples``."""
-    inputs = codec.normalize_2d(samples.keypoints_2d, samples.image_size, samples.focal, samples.center)
-    pred = np.asarray(predictor(inputs), dtype=np.float64)
+    pred = np.asarray(predictor(samples.inputs()), dtype=np.float64)
     result = pose_errors_mm(pred, samples.joints_3d)
     if per_clip:
         result["per_clip"] = {str(c): pose_errors_mm(pred[samples.clip == c], samples.joints_3d[samples.clip == c])
