@@ -1,6 +1,6 @@
 """``python -m realtime.recorder``: record any ``semgcn.pose`` stream to a session file until stopped.
 
-Subscribes to the stream with a ZeroMQ SUB socket and writes every frame through
+Subscribes to the stream with ``realtime.subscriber.Subscriber`` and writes every frame through
 ``realtime.recorder.Recorder``. Ctrl-C or SIGTERM stop it cleanly (the file gets its summary); SIGKILL
 loses at most the last flush interval (0.5 s).
 """
@@ -18,7 +18,7 @@ import zmq
 from tqdm import tqdm
 
 from realtime.recorder import Recorder, RecorderOptions, RecordingError
-from realtime.wire import TOPIC
+from realtime.subscriber import Subscriber
 
 _POLL_MS = 100
 
@@ -66,14 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     metadata = {"source": f"stream {args.connect}", "recorded_by": "python -m realtime.recorder",
                 **parse_meta(args.meta)}
-    sub = zmq.Context.instance().socket(zmq.SUB)
-    sub.setsockopt(zmq.LINGER, 0)
-    sub.setsockopt(zmq.SUBSCRIBE, TOPIC)
+    sub = None
     try:
-        sub.connect(args.connect)
+        sub = Subscriber(args.connect, rcvhwm=1000)  # ZeroMQ's default queue: a recorder wants every frame
         rec = Recorder(args.out, metadata, options=RecorderOptions(flush_interval_s=args.flush_interval))
     except (zmq.ZMQError, OSError) as exc:
-        sub.close()
+        if sub is not None:
+            sub.close()
         print(f"error: cannot record {args.connect} into {args.out}: {exc}", file=sys.stderr)
         return 1
     print(f"recording {args.connect} -> {rec.path} (Ctrl-C to stop)", file=sys.stderr, flush=True)
@@ -85,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
                 break
             if args.duration is not None and time.monotonic() - t_start >= args.duration:
                 break
-            if sub.poll(_POLL_MS):
+            parts = sub.recv_parts(_POLL_MS)
+            if parts is not None:
                 try:
-                    rec.write(sub.recv_multipart())
+                    rec.write(parts)
                 except RecordingError:
                     break  # disk full: rec.error says so below
                 bar.update(1)
