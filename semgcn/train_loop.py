@@ -167,15 +167,15 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
         save_checkpoint(out / "last.pt", model, ckpt_meta)
         if val and val[opt.val_key]["mpjpe_mm"] < best:
             best = val[opt.val_key]["mpjpe_mm"]
-            save_checkpoint(out / "best.pt", model, _slim(ckpt_meta))
+            save_checkpoint(out / "best.pt", model, slim_meta(ckpt_meta))
         (out / "history.json").write_text(json.dumps(history, indent=1))
         if on_epoch is not None:
             on_epoch(model, history, out)
     if not (out / "best.pt").exists():
-        save_checkpoint(out / "best.pt", model, _slim(dict(meta or {}, history=history, options=asdict(opt))))
+        save_checkpoint(out / "best.pt", model, slim_meta(dict(meta or {}, history=history, options=asdict(opt))))
     return TrainResult(history, out / "last.pt", out / "best.pt", count_parameters(model), time.time() - t0)
 
 
-def _slim(meta: dict) -> dict:
+def slim_meta(meta: dict) -> dict:
     """Checkpoint meta without the optimiser and RNG state (for shipped / best weights)."""
     return {k: v for k, v in meta.items() if k not in ("optimizer", "torch_rng")}

@@ -25,6 +25,7 @@ import torch
 from semgcn.checkpoint import load_checkpoint, save_checkpoint
 from semgcn.models import count_parameters
 from semgcn.skeleton import JOINT_NAMES
+from semgcn.train_loop import slim_meta
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "engines" / "models"
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    meta = {k: v for k, v in ckpt.get("meta", {}).items() if k not in ("optimizer", "torch_rng")}
+    meta = slim_meta(ckpt.get("meta", {}))
     args.models_dir.mkdir(parents=True, exist_ok=True)
     pt_path = save_checkpoint(args.models_dir / "semgcn_lifter.pt", model, meta)
     onnx_path = args.models_dir / "semgcn_lifter.onnx"
