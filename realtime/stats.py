@@ -71,9 +71,6 @@ class Series:
         """The recent samples kept (oldest first)."""
         return list(self._samples)
 
-    def last(self) -> float:
-        return self._samples[-1] if self._samples else float("nan")
-
     def summary(self) -> SeriesSummary:
         return summarize(self._samples)
 
@@ -173,8 +170,4 @@ class StageClock:
         self.timings[stage] = self.timings.get(stage, 0.0) + duration
         self._last = now
         return duration
-
-    def skip(self) -> None:
-        """Restart the clock without recording (time spent outside any stage)."""
-        self._last = time.perf_counter()
 
