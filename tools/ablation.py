@@ -149,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         config = {"hidden": args.fc_small_hidden} if "hidden" in config else dict(config)
         run = args.out / _slug(label)
         t0 = time.time()
-        history = _finished(run, args.epochs)
-        if history is None:
+        if not _finished(run, args.epochs):
             topt = TrainOptions(model=name, model_config=config, epochs=args.epochs, batch_size=args.batch_size,
                                 lr=args.lr, seed=args.seed, steps_per_epoch=args.steps_per_epoch)
             train(topt, epoch_data, val_sets, run, resume=True, meta={"data": data.description, "command": command},
@@ -161,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         minutes = history[-1]["seconds"] / 60 if history else (time.time() - t0) / 60
         rows.append(_row(label, count_parameters(model), paper, results, minutes))
         histories[label] = history
-        summary.append({"model": label, "params": count_parameters(model), **{k: v for k, v in results.items()}})
+        summary.append({"model": label, "params": count_parameters(model), **results})
         print(json.dumps(summary[-1]), flush=True)
     write_report(args.report, rows, args, data.description, command, args.figure, summary)
     plot_curves(histories, args.figure, title="ablation: same data, same budget")
@@ -169,13 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _finished(run: Path, epochs: int):
-    """The history of a run that already completed ``epochs`` epochs, else None."""
+def _finished(run: Path, epochs: int) -> bool:
+    """Whether the run in ``run`` already completed ``epochs`` epochs."""
     if not (run / "last.pt").exists():
-        return None
+        return False
     _, ckpt = load_checkpoint(run / "last.pt")
-    history = ckpt["meta"].get("history", [])
-    return history if len(history) >= epochs else None
+    return len(ckpt["meta"].get("history", [])) >= epochs
 
 
 if __name__ == "__main__":
