@@ -138,12 +138,12 @@ class Pipeline:
         """Detect, lift, smooth, calibrate, encode and write one frame to every sink."""
         t_start = time.time()
         timings: dict[str, float] = {"wait": max(0.0, (t_start - captured.t_capture) * 1e3)}
-        clock = StageClock(timings)
         h, w = captured.image.shape[:2]
+        stage = self._calibration_for((w, h))  # built on the first frame (and on a size change) only
+        clock = StageClock(timings)
         frame = Frame(frame_index=captured.index, t_capture=captured.t_capture, image_size=(w, h),
                       source=captured.source)
-        error = self._estimate_pose(captured, frame, clock)
-        stage = self._calibration_for((w, h))
+        error = self._estimate_pose(captured, frame, clock, stage)
         if stage is not None:
             stage.annotate(frame)
             clock.lap("calibrate")
@@ -164,8 +164,11 @@ class Pipeline:
         self._record(frame, captured, timings, latency_ms, error)
         return FrameResult(captured, frame, parts, timings, latency_ms, error)
 
-    def _estimate_pose(self, captured: CapturedFrame, frame: Frame, clock: StageClock) -> str | None:
-        """Fill ``frame``'s 2D and 3D arrays; returns an error line, or None (person found or nobody)."""
+    def _estimate_pose(self, captured: CapturedFrame, frame: Frame, clock: StageClock, stage) -> str | None:
+        """Fill ``frame``'s 2D and 3D arrays; returns an error line, or None (person found or nobody).
+
+        ``stage`` is the frame's calibration stage (undistortion and intrinsics for the lifter), or None.
+        """
         try:
             detection = self.detector(captured.image, timestamp=captured.timestamp)
         except Exception as exc:  # noqa: BLE001 - one bad frame must not end a live run
@@ -189,7 +192,6 @@ class Pipeline:
                 self._smooth(None, captured.timestamp)
                 return f"detector lost a joint (non-finite or under lost_below): {exc}"
             confidence = np.where(lost, 0.0, confidence).astype(np.float32)
-        stage = self._calibration_for(frame.image_size)
         try:
             lift_input = stage.undistort(keypoints) if stage is not None else keypoints
             focal = stage.focal if stage is not None else None
