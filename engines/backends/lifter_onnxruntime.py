@@ -1,13 +1,11 @@
 """Lifter backend on ONNX Runtime (CPU by default; CUDA when asked and available)."""
 from __future__ import annotations
 
-import logging
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from engines.backends.ort_session import CPU, create_session
 
 INPUT_NAME = "keypoints"
 OUTPUT_NAME = "joints_3d"
@@ -29,25 +27,11 @@ class OnnxRuntimeLifterBackend:
         import onnxruntime as ort
 
         self.model_path = Path(model_path)
-        requested = list(providers or ["CPUExecutionProvider"])
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = int(threads)
-        options.log_severity_level = 3  # our own warning below says what matters
-        available = ort.get_available_providers()
-        usable = [p for p in requested if (p[0] if isinstance(p, tuple) else p) in available]
         try:
-            self.session = ort.InferenceSession(str(self.model_path), sess_options=options,
-                                                providers=usable or ["CPUExecutionProvider"])
+            self.session = create_session(self.model_path, list(providers or [CPU]), threads, "lifter")
         except Exception as exc:  # ORT raises its own types for corrupt / foreign files
             raise ValueError(f"{self.model_path} is not a readable ONNX model: {exc}") from exc
         self.providers = self.session.get_providers()
-        missing = [p for p in requested if (p[0] if isinstance(p, tuple) else p) not in self.providers]
-        if missing:
-            msg = (f"ONNX Runtime could not use {missing} (available here: {available}); the lifter runs on "
-                   f"{self.providers}. For CUDA install onnxruntime-gpu with a matching CUDA / cuDNN.")
-            warnings.warn(msg, RuntimeWarning, stacklevel=3)
-            log.warning(msg)
         names_in = [i.name for i in self.session.get_inputs()]
         names_out = [o.name for o in self.session.get_outputs()]
         if names_in != [INPUT_NAME] or OUTPUT_NAME not in names_out:
