@@ -70,7 +70,7 @@ def _thin(poses: PoseSet, limit: int | None) -> PoseSet:
 def prepare_mocap(opt: DataOptions, progress: bool = True) -> MocapData:
     """Read, split (by person) and describe the mocap; draw the fixed validation views."""
     clips = find_clips([Path(p) for p in opt.mocap])
-    poses = load_poses_cached(clips, MocapOptions(opt.target_fps, opt.target_fps_idle, opt.val_people),
+    poses = load_poses_cached(clips, MocapOptions(opt.target_fps, opt.target_fps_idle),
                               opt.cache_dir, progress)
     split = split_by_person(poses, opt.val_people)
     train, val = _thin(split.train, opt.max_train_poses), _thin(split.val, opt.max_val_poses)

@@ -31,12 +31,10 @@ class MocapOptions:
     Attributes:
         target_fps: poses per second kept from each collection (mocap at 60 fps is very redundant).
         target_fps_idle: the same for ReActIdle's idle standing, which changes even more slowly.
-        val_people: person ids held out for validation.
     """
 
     target_fps: float = 20.0
     target_fps_idle: float = 4.0
-    val_people: tuple[str, ...] = DEFAULT_VAL_PEOPLE
 
 
 @dataclass
