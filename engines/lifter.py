@@ -12,17 +12,18 @@ exactly at the origin, joints in ``semgcn.skeleton.JOINT_NAMES`` order. One ``(1
 Absolute size: a monocular lifter sees shape, not size. The output has the size of a typical adult
 of the training data; scale it with the user's height (``calibration/``) for metric accuracy.
 
-This module imports only numpy and ``semgcn.codec`` / ``semgcn.skeleton`` at import time; ONNX
-Runtime, TensorRT and torch are imported when a backend is created.
+This module imports only numpy, ``semgcn.codec`` / ``semgcn.skeleton`` and the pure-Python helpers of
+``engines.trt_engine`` at import time; ONNX Runtime, TensorRT and torch are imported when a backend
+is created.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from engines.trt_engine import file_sha256
 from semgcn.codec import check_keypoints, fill_lost_limbs, normalize_2d
 from semgcn.skeleton import NUM_JOINTS, ROOT
 
@@ -51,14 +52,6 @@ class LifterInfo:
     model_sha256: str
     model_name: str = ""
     details: dict = field(default_factory=dict)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _default_model(backend: str) -> Path:
@@ -114,7 +107,7 @@ class Lifter:
         self._backend = _make_backend(backend, path, providers, threads, cache_dir, device)
         details = self._backend.describe()
         meta = details.get("metadata", {})
-        self.info = LifterInfo(backend=backend, model_path=str(path), model_sha256=_sha256(path),
+        self.info = LifterInfo(backend=backend, model_path=str(path), model_sha256=file_sha256(path),
                                model_name=str(meta.get("semgcn.model", "")), details=details)
 
     @property
