@@ -1,10 +1,11 @@
 """A pinhole camera with OpenCV conventions, placed in the demo's world (metres, y up, floor y = 0)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from semgcn.codec import default_intrinsics
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,9 @@ class PinholeCamera:
         right = np.cross(forward, [0.0, 1.0, 0.0])
         right /= np.linalg.norm(right)
         down = np.cross(forward, right)
-        width, height = size
-        focal = width / (2.0 * math.tan(math.radians(hfov_deg) / 2.0))
-        matrix = np.array([[focal, 0.0, width / 2.0], [0.0, focal, height / 2.0], [0.0, 0.0, 1.0]])
-        return cls(matrix, np.stack([right, down, forward]), position, (int(width), int(height)))
+        focal, (cx, cy) = default_intrinsics(size, hfov_deg)
+        matrix = np.array([[focal, 0.0, cx], [0.0, focal, cy], [0.0, 0.0, 1.0]])
+        return cls(matrix, np.stack([right, down, forward]), position, (int(size[0]), int(size[1])))
 
     def to_camera(self, points_world: np.ndarray) -> np.ndarray:
         """World points (..., 3) -> camera frame (..., 3), metres, OpenCV axes."""
