@@ -7,6 +7,7 @@ import numpy as np
 
 from engines.backends.ort_session import CPU, create_session
 
+#: Tensor names of the lifter's ONNX graph (as semgcn.export writes them; also used by the TensorRT backend).
 INPUT_NAME = "keypoints"
 OUTPUT_NAME = "joints_3d"
 

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+from engines.backends.lifter_onnxruntime import INPUT_NAME, OUTPUT_NAME
 from engines.trt_engine import TrtEngine
-
-INPUT_NAME = "keypoints"
-OUTPUT_NAME = "joints_3d"
+from semgcn.skeleton import NUM_JOINTS
 #: Batch range of the optimisation profile; larger batches are split into chunks of ``MAX_BATCH``.
 MIN_BATCH, OPT_BATCH, MAX_BATCH = 1, 1, 256
 
 
 def lifter_profile(max_batch: int = MAX_BATCH, opt_batch: int = OPT_BATCH) -> dict:
     """Optimisation profile of the lifter input: batch 1..max_batch, 16 joints, 2 coordinates."""
-    return {INPUT_NAME: ((MIN_BATCH, 16, 2), (opt_batch, 16, 2), (max_batch, 16, 2))}
+    return {INPUT_NAME: tuple((b, NUM_JOINTS, 2) for b in (MIN_BATCH, opt_batch, max_batch))}
 
 
 class TensorRTLifterBackend:
