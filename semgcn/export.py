@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from semgcn.layers import GraphConv, SemGraphConv
-from semgcn.models import _ConvBNReLU
+from semgcn.models import _ConvBNReLU, count_parameters
 from semgcn.nonlocal_layer import GraphNonLocal
 from semgcn.skeleton import NUM_JOINTS
 
@@ -212,7 +212,7 @@ def export_onnx(model: nn.Module, path, opset: int = OPSET, verify: bool = True,
     info = {
         "semgcn.model": getattr(model, "model_name", type(model).__name__),
         "semgcn.config": json.dumps(getattr(model, "model_config", {}), sort_keys=True),
-        "semgcn.num_params": str(sum(p.numel() for p in model.parameters())),
+        "semgcn.num_params": str(count_parameters(model)),
         "semgcn.input": "semgcn.codec.normalize_2d (B,16,2) float32",
         "semgcn.output": "(B,16,3) float32 metres, camera frame, root-relative",
     }
