@@ -63,7 +63,7 @@ def frame_to_message(frame: Frame) -> bytes:
 
     Uses the frame's parsed header and arrays, so the recorder does not parse the message twice.
     """
-    arrays = {name: _nested(values.reshape(-1), list(values.shape)) for name, values in frame.arrays.items()}
+    arrays = {name: float_lists(values) for name, values in frame.arrays.items()}
     return json.dumps({"header": frame.header, "arrays": arrays}, separators=(",", ":")).encode("utf-8")
 
 
@@ -85,12 +85,15 @@ def message_to_parts(data: bytes) -> list[bytes]:
     return [TOPIC, json.dumps(header, separators=(",", ":")).encode("utf-8"), *blobs]
 
 
-def _nested(values: np.ndarray, shape: list[int]) -> Any:
+def float_lists(array: np.ndarray) -> Any:
+    """``array`` as nested lists of floats (a bare float for a 0-d array) for JSON: each value in the
+    shortest decimal form that reads back to the same float32, a non-finite one as None."""
+    array = np.asarray(array, dtype=np.float32)
     # str() of a numpy float32 is its shortest repr that reads back to the same float32.
-    flat = [float(str(v)) if math.isfinite(v) else None for v in values]
-    for size in reversed(list(shape)[1:]):
+    flat = [float(str(v)) if math.isfinite(v) else None for v in array.ravel()]
+    for size in reversed(array.shape[1:]):
         flat = [flat[i:i + size] for i in range(0, len(flat), size)]
-    return flat if shape else flat[0]
+    return flat if array.shape else flat[0]
 
 
 def encode_metadata(metadata: dict[str, Any]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from realtime.bvh_export import BvhExportOptions, joints_to_bvh, write_bvh
+from realtime.session_format import float_lists
 from realtime.session_reader import Session, SessionError, read_session
 from semgcn.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
@@ -74,21 +75,13 @@ def export_json(session: Session, out: Path) -> Path:
         entry: dict[str, Any] = {"frame_index": f.frame_index, "t_capture": f.t_capture,
                                  "t_publish": f.t_publish, "has_person": f.has_person}
         for name, array in f.arrays.items():
-            entry[name] = _float_lists(array)
+            entry[name] = float_lists(np.atleast_1d(array))
         frames.append(entry)
     doc = {"metadata": session.metadata, "joint_names": list(JOINT_NAMES), "parents": list(PARENTS),
            "units": "m", "frame_of_reference": "camera, OpenCV axes (x right, y down, z forward), pelvis at origin",
            "fps": session.fps, "truncated": session.truncated, "problems": session.problems, "frames": frames}
     out.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
     return out
-
-
-def _float_lists(array: np.ndarray) -> Any:
-    values = [float(str(v)) if np.isfinite(v) else None for v in np.asarray(array, np.float32).ravel()]
-    nested: Any = values
-    for size in reversed(array.shape[1:]):
-        nested = [nested[i:i + size] for i in range(0, len(nested), size)]
-    return nested
 
 
 def uniform_timeline(t_capture: np.ndarray, frame_time: float) -> np.ndarray:
