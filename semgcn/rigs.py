@@ -43,7 +43,6 @@ class RigMap:
             ``("lerp", neck_joint, face_joint, t)`` for ``neck + t (face - neck)``.
         unit: file unit ("m", "cm", "mm") or None to guess from the rest pose.
         drop_first_frames: frames to drop at the start (CMU: the prepended T-pose).
-        up_axis: 1 for Y up (every rig here).
     """
 
     name: str
@@ -51,7 +50,6 @@ class RigMap:
     head: tuple
     unit: str | None = None
     drop_first_frames: int = 0
-    up_axis: int = 1
     licence: str = field(default="", compare=False)
 
 
