@@ -44,6 +44,8 @@ assert set(SOURCES) == set(JOINT_NAMES)
 MAPPING_MATRIX = np.zeros((NUM_JOINTS, 33), np.float32)
 for _name, _src in SOURCES.items():
     MAPPING_MATRIX[JOINT_INDEX[_name], list(_src)] = 1.0 / len(_src)
+#: (16, 4) sources of each joint, padded by repeating them (which leaves their minimum alone).
+_SOURCE_INDEX = np.array([(SOURCES[n] * 4)[:4] for n in JOINT_NAMES], np.intp)
 
 
 def blazepose_to_canonical(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +66,5 @@ def blazepose_to_canonical(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarra
         source_conf = np.minimum(landmarks[:, 3], landmarks[:, 4])
     else:
         source_conf = np.ones(33, np.float32)
-    confidence = np.array([min(source_conf[i] for i in SOURCES[name]) for name in JOINT_NAMES],
-                          np.float32)
+    confidence = source_conf[_SOURCE_INDEX].min(axis=1).astype(np.float32, copy=False)
     return keypoints, confidence
