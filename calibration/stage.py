@@ -183,21 +183,22 @@ class CalibrationStage:
             weights = np.where(conf >= self.options.min_confidence, conf, 0.0)
         points = self.normalised(frame.keypoints_2d)
         factor = self._scale_factor(joints)
-        fit = solve_root_translation(points, joints * factor, weights, self.options.refine_iters)
+        scaled = joints * factor
+        fit = solve_root_translation(points, scaled, weights, self.options.refine_iters)
         if self.scale_mode == "floor" and fit.ok:
             # the estimator works on the lifter's own scale: unscale the translation fitted to the scaled pose
             self._floor_scale.add(joints, fit.translation / factor, self.board_floor.normal, self.board_floor.offset_m)
-        frame.header["scale"] = self._scale_header(joints, factor)
+        frame.header["scale"] = self._scale_header(scaled, factor)
         frame.header["position"] = {"ok": fit.ok, "joints_used": fit.n_used,
                                     "rms_px": round(fit.rms * self.focal, 3) if fit.ok else None}
-        metric = (joints * factor).astype(np.float32)
         if self.options.scale_joints_3d and factor != 1.0:
+            metric = scaled.astype(np.float32)
             frame.joints_3d = metric
             if "joints_3d" in frame.arrays:
                 frame.arrays["joints_3d"] = metric
         if fit.ok:
             frame.arrays["root_translation"] = fit.translation.astype(np.float32)
-            absolute = joints * factor + fit.translation
+            absolute = scaled + fit.translation
             if self._uses_foot_contacts:
                 self._foot_floor.add(absolute)
                 floor = self._foot_floor.estimate()
@@ -239,7 +240,7 @@ class CalibrationStage:
             factor = 1.0
         return factor if np.isfinite(factor) else 1.0
 
-    def _scale_header(self, joints: np.ndarray, factor: float) -> dict:
+    def _scale_header(self, scaled: np.ndarray, factor: float) -> dict:
         head = {"method": self.scale_mode, "factor": float(factor)}
         if self.scale_mode == "height":
             head.update(subject_height_m=self.options.subject_height_m,
@@ -248,7 +249,7 @@ class CalibrationStage:
             head.update(subject_height_m=DEFAULT_HEIGHT_M, bone_sum_m=bone_sum_for_height(DEFAULT_HEIGHT_M))
         elif self.scale_mode == "floor":
             head.update(converged=self._floor_scale.factor is not None,
-                        estimated_height_m=height_for_bone_sum(bone_lengths(joints * factor).sum()))
+                        estimated_height_m=height_for_bone_sum(bone_lengths(scaled).sum()))
         head["applied_to_joints_3d"] = bool(self.options.scale_joints_3d)
         return head
 
