@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engines.blazepose.roi import ROI_SCALE, Roi
+from engines.blazepose.roi import ROI_SCALE, Roi, normalize_radians
 
 f32 = np.float32
 TARGET_ANGLE_F32 = f32(math.pi * 90.0 / 180.0)
@@ -43,12 +43,6 @@ class NormRect:
                    float(self.width) * image_width, float(self.height) * image_height, float(self.rotation))
 
 
-def _normalize_radians(angle: np.float32) -> np.float32:
-    # MediaPipe: angle - 2 * M_PI * floor((angle - (-M_PI)) / (2 * M_PI)), in double, stored as float
-    a = float(angle)
-    return f32(a - 2 * math.pi * math.floor((a + math.pi) / (2 * math.pi)))
-
-
 def rect_from_alignment(centre: np.ndarray, scale_point: np.ndarray, image_size: tuple[int, int],
                         scale: float = ROI_SCALE) -> NormRect:
     """The pose ROI from two normalised alignment points (detection keypoints 0, 1 or aux landmarks).
@@ -63,7 +57,8 @@ def rect_from_alignment(centre: np.ndarray, scale_point: np.ndarray, image_size:
     x0, y0 = f32(centre[0]) * w, f32(centre[1]) * h
     x1, y1 = f32(scale_point[0]) * w, f32(scale_point[1]) * h
     box = f32(float(np.sqrt(f32((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)))) * 2.0)
-    rotation = _normalize_radians(f32(TARGET_ANGLE_F32 - np.arctan2(f32(-(y1 - y0)), f32(x1 - x0))))
+    # MediaPipe wraps the angle in double and stores it as float
+    rotation = f32(normalize_radians(float(f32(TARGET_ANGLE_F32 - np.arctan2(f32(-(y1 - y0)), f32(x1 - x0))))))
     width, height = box / w, box / h
     long_side = max(width * w, height * h)  # square_long
     s = f32(scale)
