@@ -54,13 +54,9 @@ def load_predictor(path: Path, threads: int = 1):
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
     if path.suffix == ".onnx":
-        import onnxruntime as ort
+        from engines.backends.lifter_onnxruntime import OnnxRuntimeLifterBackend
 
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
-        return lambda x: session.run(None, {name: x.astype(np.float32)})[0]
+        return OnnxRuntimeLifterBackend(path, threads=threads).run
     import torch
 
     from semgcn.checkpoint import load_checkpoint
