@@ -22,8 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tools.bench_lifter", description=__doc__,
@@ -105,8 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     results = {}
     for backend, path in (("onnxruntime", onnx_path), ("torch", pt_path)):
-        lifter = Lifter(backend=backend, model_path=path, threads=args.threads, device="cpu") \
-            if backend == "torch" else Lifter(backend=backend, model_path=path, threads=args.threads)
+        lifter = Lifter(backend=backend, model_path=path, threads=args.threads, device="cpu")  # device: torch only
         results[backend] = bench_backend(lifter, args, rng)
     env = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
            "load_avg_1min": os.getloadavg()[0], "threads": args.threads, "onnxruntime": onnxruntime.__version__,
