@@ -18,25 +18,17 @@ import numpy as np
 from tqdm import tqdm
 
 from engines.detector import PoseDetector
+from tools.parity_blazepose import SHARED_MEDIA, read_frames
 
-SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 DEFAULT_VIDEO = SHARED_MEDIA / "tfjs_models" / "pose_1.mp4"
 
 
 def load_frames(path: Path, max_frames: int) -> list[np.ndarray]:
     """Decode up to ``max_frames`` BGR frames of ``path`` into memory."""
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise SystemExit(f"cannot open video {path}")
-    frames = []
-    while len(frames) < max_frames:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
+    try:
+        frames = list(read_frames(path, max_frames=max_frames))
+    except ValueError as exc:  # the file cannot be opened
+        raise SystemExit(str(exc)) from None
     if not frames:
         raise SystemExit(f"no frames in {path}")
     return frames
