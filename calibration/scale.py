@@ -32,6 +32,8 @@ _UPPER_ARM = 0.186
 _FOREARM = 0.146
 #: Ankle joint centre above the floor, as a fraction of body height.
 ANKLE_HEIGHT_FRACTION = _PELVIS_HEIGHT - _THIGH - _SHANK
+#: The two ankle joints (right, left), the body's floor contacts.
+ANKLES = [JOINT_INDEX["right_ankle"], JOINT_INDEX["left_ankle"]]
 
 
 def canonical_pose(height_m: float = DEFAULT_HEIGHT_M) -> np.ndarray:
@@ -75,6 +77,11 @@ def height_for_bone_sum(bone_sum_m: float) -> float:
     return float(bone_sum_m) / BONE_SUM_PER_HEIGHT
 
 
+def ankle_height_for(joints: np.ndarray) -> float:
+    """Ankle joint centre above the sole (metres) for a skeleton of the size of ``joints`` (16, 3)."""
+    return ANKLE_HEIGHT_FRACTION * height_for_bone_sum(bone_lengths(joints).sum())
+
+
 def scale_to_height(joints: np.ndarray, height_m: float) -> float:
     """Factor that makes the bone-length sum of ``joints`` (16, 3) equal the canonical one for ``height_m``."""
     total = float(bone_lengths(np.asarray(joints, dtype=np.float64)).sum())
@@ -103,10 +110,9 @@ class FloorScaleEstimator:
 
     def add(self, joints_rel: np.ndarray, translation: np.ndarray, normal: np.ndarray, offset_m: float) -> None:
         """Add one frame: pose (16, 3) with its fitted translation (3,), and the metric floor plane."""
-        q = np.asarray(joints_rel)[[JOINT_INDEX["right_ankle"], JOINT_INDEX["left_ankle"]]] + translation
+        q = np.asarray(joints_rel)[ANKLES] + translation
         heights = q @ normal
-        ankle_height = ANKLE_HEIGHT_FRACTION * height_for_bone_sum(bone_lengths(joints_rel).sum())
-        denom = float(heights.min()) - ankle_height
+        denom = float(heights.min()) - ankle_height_for(joints_rel)
         if denom < -1e-6:  # the floor is below the feet, on the far side from the camera
             s = -offset_m / denom
             if np.isfinite(s) and 0.05 < s < 20.0:

@@ -15,10 +15,8 @@ import cv2
 import numpy as np
 
 from calibration.camera_file import FloorPlane
-from calibration.scale import ANKLE_HEIGHT_FRACTION, height_for_bone_sum
-from semgcn.skeleton import JOINT_INDEX, bone_lengths
+from calibration.scale import ANKLES, ankle_height_for
 
-_ANKLES = [JOINT_INDEX["right_ankle"], JOINT_INDEX["left_ankle"]]
 _AXES_TEXT = {
     "y": "right-handed; x right along the floor, y up, z along the floor toward the camera",
     "z": "right-handed; x forward along the floor (camera's view), y left, z up",
@@ -133,14 +131,14 @@ class FootContactFloor:
     def add(self, joints_cam: np.ndarray) -> None:
         """Add one frame's absolute joints (16, 3), camera frame, metres (pose + root translation)."""
         joints_cam = np.asarray(joints_cam, dtype=np.float64)
-        ankles = joints_cam[_ANKLES]
+        ankles = joints_cam[ANKLES]
         up = joints_cam[0] - ankles.mean(axis=0)
         if not np.all(np.isfinite(joints_cam)) or np.linalg.norm(up) < 1e-6:
             return
         up /= np.linalg.norm(up)
         self._contacts.append(ankles[np.argmin(ankles @ up)])
         self._ups.append(up)
-        self._ankle_heights.append(ANKLE_HEIGHT_FRACTION * height_for_bone_sum(bone_lengths(joints_cam).sum()))
+        self._ankle_heights.append(ankle_height_for(joints_cam))
         self._since_fit += 1
 
     @property
