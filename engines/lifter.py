@@ -101,9 +101,9 @@ class Lifter:
         path = Path(model_path) if model_path is not None else _default_model(backend)
         if not path.is_file():
             raise FileNotFoundError(f"lifter model not found: {path}")
-        want = ".pt" if backend == "torch" else ".onnx"
-        if path.suffix.lower() not in ({want, ".pth"} if want == ".pt" else {want}):
-            raise ValueError(f"backend {backend!r} needs a {want} file, got {path}")
+        suffixes = (".pt", ".pth") if backend == "torch" else (".onnx",)
+        if path.suffix.lower() not in suffixes:
+            raise ValueError(f"backend {backend!r} needs a {suffixes[0]} file, got {path}")
         self._backend = _make_backend(backend, path, providers, threads, cache_dir, device)
         details = self._backend.describe()
         meta = details.get("metadata", {})
