@@ -136,9 +136,7 @@ class PoseDetector:
             from engines.backends.detector_mediapipe import MediaPipePose
             self._mediapipe = MediaPipePose(opts.smoothing, opts.min_detection_confidence, opts.min_presence)
         else:
-            detector, landmark = self._make_models(opts)
-            self.runners = (detector, landmark)
-            self._pipeline = BlazePosePipeline(detector, landmark, PipelineOptions(
+            self._pipeline = BlazePosePipeline(*self._make_models(opts), PipelineOptions(
                 opts.min_detection_confidence, opts.min_presence, opts.smoothing))
 
     @staticmethod
@@ -213,5 +211,5 @@ class PoseDetector:
         info = {"backend": self.options.backend, "tracking": self.options.tracking,
                 "smoothing": self.options.smoothing}
         if self._pipeline is not None:
-            info["models"] = [r.describe() for r in self.runners]
+            info["models"] = [r.describe() for r in (self._pipeline.detector, self._pipeline.landmark_model)]
         return info
