@@ -126,14 +126,16 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
         start_epoch, step = ckpt["meta"]["epoch"] + 1, ckpt["meta"]["step"]
         best = min([h["val"][opt.val_key]["mpjpe_mm"] for h in history] or [math.inf])
         torch.set_rng_state(ckpt["meta"]["torch_rng"])
-    n_train = len(epoch_data(0)[0]) if start_epoch < opt.epochs else 0
-    steps_per_epoch = math.ceil(n_train / opt.batch_size)
+    # Every epoch has as many samples as the first one run here, which is drawn once and used below.
+    first = epoch_data(start_epoch) if start_epoch < opt.epochs else None
+    steps_per_epoch = math.ceil((len(first[0]) if first is not None else 0) / opt.batch_size)
     if opt.steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, opt.steps_per_epoch)
     total_steps = steps_per_epoch * opt.epochs
     t0 = time.time()
     for epoch in range(start_epoch, opt.epochs):
-        x_all, y_all = epoch_data(epoch)
+        x_all, y_all = first if first is not None else epoch_data(epoch)
+        first = None
         order = np.random.default_rng(opt.seed * 1000 + epoch).permutation(len(x_all))
         model.train()
         losses = []
