@@ -104,7 +104,8 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
-def weighted_nms(detections: Detections, min_suppression_iou: float = 0.3) -> Detections:
+def weighted_nms(detections: Detections,
+                 min_suppression_iou: float = DecodeOptions.min_suppression_iou) -> Detections:
     """Weighted non-maximum suppression (MediaPipe's WEIGHTED algorithm).
 
     The best remaining detection absorbs every remaining detection that overlaps it by more than
