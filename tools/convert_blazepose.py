@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import shlex
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from engines.trt_engine import file_sha256
 
 MODELS = {
     # our ONNX name: path of the .tflite inside the mediapipe package
@@ -203,10 +204,6 @@ def check(tflite_path: Path, onnx_path: Path, seed: int = 0) -> float:
     return worst
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_notice(out_dir: Path, mp_dir: Path, command: str, versions: dict[str, str]) -> None:
     """Write NOTICE: licence, origin of each model, checksums and the exact command."""
     lines = [
@@ -227,8 +224,8 @@ def write_notice(out_dir: Path, mp_dir: Path, command: str, versions: dict[str, 
         "Files:",
     ]
     for onnx_name, rel in MODELS.items():
-        lines += [f"  {onnx_name}  sha256 {_sha256(out_dir / onnx_name)}",
-                  f"    from mediapipe/{rel}  sha256 {_sha256(mp_dir / rel)}"]
+        lines += [f"  {onnx_name}  sha256 {file_sha256(out_dir / onnx_name)}",
+                  f"    from mediapipe/{rel}  sha256 {file_sha256(mp_dir / rel)}"]
     lines += ["", "Made by (repo root, on " + datetime.date.today().isoformat() + "):", "  " + command,
               "Re-running it gives files with the same weights and check figures, but tf2onnx's",
               "node naming makes their bytes (and checksums) differ from run to run.", ""]

@@ -22,4 +22,4 @@ def test_shipped_models_match_their_notice():
     for name in convert_blazepose.MODELS:
         path = out / name
         assert path.stat().st_size < 20 * 1024 * 1024
-        assert f"{name}  sha256 {convert_blazepose._sha256(path)}" in notice
+        assert f"{name}  sha256 {convert_blazepose.file_sha256(path)}" in notice
