@@ -93,14 +93,11 @@ def _run(detections: list[Detection], image_size, options: IntrinsicsOptions):
     img = [d.image_points.reshape(-1, 1, 2).astype(np.float32) for d in detections]
     size = (int(image_size[0]), int(image_size[1]))
     try:
-        rms, K, dist, rvecs, tvecs = cv2.calibrateCamera(obj, img, size, None, None, flags=flags)
+        # The extended call also returns each view's RMS reprojection error (its last result).
+        rms, K, dist, *_, per_view = cv2.calibrateCameraExtended(obj, img, size, None, None, flags=flags)
     except cv2.error as exc:
         raise CalibrationError(f"OpenCV could not calibrate: {str(exc).strip().splitlines()[-1]}") from None
-    per_view = []
-    for o, i, r, t in zip(obj, img, rvecs, tvecs):
-        proj, _ = cv2.projectPoints(o, r, t, K, dist)
-        per_view.append(float(np.sqrt(np.mean(np.sum((proj - i) ** 2, axis=-1)))))
-    return rms, K, dist, per_view
+    return rms, K, dist, per_view.ravel().tolist()
 
 
 @dataclass
