@@ -10,6 +10,7 @@ Open3D's legacy Visualizer has no text overlay and cannot retitle its window, so
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
@@ -150,9 +151,6 @@ class SceneGeometries:
 def _soften_lights(option) -> None:
     """Tone down the legacy renderer's lights, which saturate colours and put a white specular streak
     along every cylinder (two lights at the eye, 0.66 diffuse each). Only settable through its JSON."""
-    import json
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         path = f"{folder}/render_option.json"
         option.save_to_json(path)
