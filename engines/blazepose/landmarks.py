@@ -77,9 +77,9 @@ def refine_from_heatmap(landmarks: np.ndarray, heatmap: np.ndarray,
         conf = sigmoid(heatmap[r0:r1, c0:c1, i])
         total = float(conf.sum())
         if conf.max() >= min_confidence and total > 0:
-            rows, cols = np.mgrid[r0:r1, c0:c1]
-            landmarks[i, 0] = float((cols * conf).sum()) / hm_w / total
-            landmarks[i, 1] = float((rows * conf).sum()) / hm_h / total
+            # index vectors broadcast over the window: the same products and sums as full index grids
+            landmarks[i, 0] = float((np.arange(c0, c1) * conf).sum()) / hm_w / total
+            landmarks[i, 1] = float((np.arange(r0, r1)[:, None] * conf).sum()) / hm_h / total
 
 
 def project_to_image(landmarks: np.ndarray, roi: Roi) -> np.ndarray:
