@@ -91,36 +91,34 @@ def benchmark_render(scene: DemoScene, frames: int) -> tuple[np.ndarray, np.ndar
     return np.array(wall) * 1e3, np.array(cpu) * 1e3
 
 
-def evaluate(scene: DemoScene, indices: range, detectors: list) -> dict[str, dict]:
+def evaluate(scene: DemoScene, indices: range, detectors: list) -> tuple[dict, dict[str, dict]]:
     """Run every detector on frames ``indices`` (rendered once each, streamed, not kept).
 
-    Returns, per detector name: ``found`` (N,) bool, ``errors`` (N, 16) pixels and ``offsets``
-    (N, 16, 2) detector minus truth (NaN where nobody was found), and the ``views`` / ``actions``
-    labels of the frames; under ``"ground truth"``: the frames' ``keypoints_2d`` and ``joints_3d``.
+    Returns ``(truth, results)``: ``truth`` holds the frames' ``keypoints_2d`` and ``joints_3d`` and
+    their ``views`` / ``actions`` labels; ``results``, per detector name, ``found`` (N,) bool,
+    ``offsets`` (N, 16, 2) detector minus truth and ``errors`` (N, 16) pixels (NaN where nobody was found).
     """
-    results = {d.name: {"found": [], "errors": [], "offsets": [], "views": [], "actions": []} for d in detectors}
-    truth = {"keypoints_2d": [], "joints_3d": []}
+    results = {d.name: {"found": [], "offsets": []} for d in detectors}
+    truth = {"keypoints_2d": [], "joints_3d": [], "views": [], "actions": []}
     for index in tqdm(indices, desc="render+detect", unit="frame"):
         frame = scene.render(index)
         truth["keypoints_2d"].append(frame.keypoints_2d)
         truth["joints_3d"].append(frame.joints_3d)
+        truth["views"].append(view_name(frame.view_yaw_deg))
+        truth["actions"].append(frame.action)
         for detector in detectors:
             keypoints = detector(frame.image, frame.t)
             res = results[detector.name]
             res["found"].append(keypoints is not None)
-            offset = np.full((len(JOINT_NAMES), 2), np.nan) if keypoints is None else keypoints - frame.keypoints_2d
-            res["offsets"].append(offset)
-            res["errors"].append(np.linalg.norm(offset, axis=1))
-            res["views"].append(view_name(frame.view_yaw_deg))
-            res["actions"].append(frame.action)
-    results["ground truth"] = {key: np.array(value) for key, value in truth.items()}
-    for name, res in results.items():
-        if name == "ground truth":
-            continue
+            res["offsets"].append(np.full((len(JOINT_NAMES), 2), np.nan) if keypoints is None
+                                  else keypoints - frame.keypoints_2d)
+    for key in ("keypoints_2d", "joints_3d"):
+        truth[key] = np.array(truth[key])
+    for res in results.values():
         res["found"] = np.array(res["found"], dtype=bool)
-        res["errors"] = np.array(res["errors"]).reshape(-1, len(JOINT_NAMES))
         res["offsets"] = np.array(res["offsets"]).reshape(-1, len(JOINT_NAMES), 2)
-    return results
+        res["errors"] = np.linalg.norm(res["offsets"], axis=-1)
+    return truth, results
 
 
 def _summary(found: np.ndarray, errors: np.ndarray) -> str:
@@ -130,13 +128,13 @@ def _summary(found: np.ndarray, errors: np.ndarray) -> str:
     return f"found {found.sum():4d}/{len(found):4d} ({100.0 * found.mean():5.1f} %)  median {med} px  p90 {p90} px"
 
 
-def report(name: str, result: dict) -> None:
+def report(name: str, result: dict, truth: dict) -> None:
     found, errors = result["found"], result["errors"]
     print(f"\n== {name}")
     print(f"{'all frames':22s}{_summary(found, errors)}")
     for key in ("views", "actions"):
         groups = defaultdict(list)
-        for i, label in enumerate(result[key]):
+        for i, label in enumerate(truth[key]):
             groups[label].append(i)
         for label, idx in groups.items():
             print(f"  {label:20s}{_summary(found[idx], errors[idx])}")
@@ -149,18 +147,16 @@ def report(name: str, result: dict) -> None:
             f"{n} ({d[0]:+.1f}, {d[1]:+.1f})" for n, d in zip(JOINT_NAMES, offset)))
 
 
-def report_lifting(results: dict, scene: DemoScene, backend: str) -> None:
+def report_lifting(truth: dict, results: dict, scene: DemoScene, backend: str) -> None:
     """Lift the true and each detector's 2D joints with ``engines.lifter`` and print the 3D errors."""
     from engines.lifter import Lifter
     from semgcn.metrics import pose_errors_mm
 
     lifter = Lifter(backend=backend)
-    truth = results["ground truth"]
     k = scene.camera_matrix
     inputs = {"true 2D": (truth["keypoints_2d"], np.ones(len(truth["keypoints_2d"]), bool))}
     for name, res in results.items():
-        if name != "ground truth":
-            inputs[f"{name} 2D"] = (truth["keypoints_2d"] + res["offsets"], res["found"])
+        inputs[f"{name} 2D"] = (truth["keypoints_2d"] + res["offsets"], res["found"])
     print(f"\n== lifter engines.lifter[{backend}] vs the demo's 3D truth (camera intrinsics known)")
     for name, (keypoints, found) in inputs.items():
         if not found.any():
@@ -215,14 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     if not detectors:
         print("error: no detector available", file=sys.stderr)
         return 1
-    results = evaluate(scene, range(args.start, args.start + count), detectors)
+    truth, results = evaluate(scene, range(args.start, args.start + count), detectors)
     print(f"\ndemo seed {args.seed}, frames {args.start}..{args.start + count - 1} "
           f"({count / args.fps:.1f} s at {args.fps:g} fps), {args.size[0]}x{args.size[1]}")
     for name, result in results.items():
-        if name != "ground truth":
-            report(name, result)
+        report(name, result, truth)
     if args.lift:
-        report_lifting(results, scene, args.lift)
+        report_lifting(truth, results, scene, args.lift)
     return 0
 
 
