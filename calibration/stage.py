@@ -164,8 +164,13 @@ class CalibrationStage:
         """(16, 2) pixel keypoints -> undistorted normalised camera coordinates ``(u - c) / f``."""
         return (self.undistort(keypoints_2d) - self.center) / self.focal
 
-    def annotate(self, frame) -> None:
+    def annotate(self, frame, undistorted_2d=None) -> None:
         """Add calibration results to a ``realtime.wire.Frame`` in place.
+
+        Args:
+            frame: the frame; its ``keypoints_2d`` are the detector's (distorted) pixels.
+            undistorted_2d: the same keypoints already passed through ``undistort`` (what the lifter
+                was given), so that a caller that has them does not undistort twice; None computes them.
 
         Adds ``header["camera"]`` always; with a person: ``header["scale"]``, ``header["position"]``,
         ``arrays["root_translation"]`` (3,) metres when the fit succeeds, and ``arrays["joints_world"]``
@@ -181,7 +186,9 @@ class CalibrationStage:
         if frame.confidence is not None:
             conf = np.asarray(frame.confidence, dtype=np.float64)
             weights = np.where(conf >= self.options.min_confidence, conf, 0.0)
-        points = self.normalised(frame.keypoints_2d)
+        if undistorted_2d is None:
+            undistorted_2d = self.undistort(frame.keypoints_2d)
+        points = (np.asarray(undistorted_2d, dtype=np.float64) - self.center) / self.focal
         factor = self._scale_factor(joints)
         scaled = joints * factor
         fit = solve_root_translation(points, scaled, weights, self.options.refine_iters)

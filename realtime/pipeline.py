@@ -143,9 +143,9 @@ class Pipeline:
         clock = StageClock(timings)
         frame = Frame(frame_index=captured.index, t_capture=captured.t_capture, image_size=(w, h),
                       source=captured.source)
-        error = self._estimate_pose(captured, frame, clock, stage)
+        error, undistorted = self._estimate_pose(captured, frame, clock, stage)
         if stage is not None:
-            stage.annotate(frame)
+            stage.annotate(frame, undistorted)
             clock.lap("calibrate")
         if self.options.include_ground_truth and captured.ground_truth is not None:
             self._add_ground_truth(frame, captured.ground_truth)
@@ -164,33 +164,36 @@ class Pipeline:
         self._record(frame, captured, timings, latency_ms, error)
         return FrameResult(captured, frame, parts, timings, latency_ms, error)
 
-    def _estimate_pose(self, captured: CapturedFrame, frame: Frame, clock: StageClock, stage) -> str | None:
-        """Fill ``frame``'s 2D and 3D arrays; returns an error line, or None (person found or nobody).
+    def _estimate_pose(self, captured: CapturedFrame, frame: Frame, clock: StageClock,
+                       stage) -> tuple[str | None, np.ndarray | None]:
+        """Fill ``frame``'s 2D and 3D arrays.
 
         ``stage`` is the frame's calibration stage (undistortion and intrinsics for the lifter), or None.
+        Returns an error line or None (person found or nobody), and the undistorted keypoints given to
+        the lifter (None without a pose), which the calibration stage reuses.
         """
         try:
             detection = self.detector(captured.image, timestamp=captured.timestamp)
         except Exception as exc:  # noqa: BLE001 - one bad frame must not end a live run
             clock.lap("detect")
-            return self._failed(f"detector failed: {type(exc).__name__}: {exc}")
+            return self._failed(f"detector failed: {type(exc).__name__}: {exc}"), None
         clock.lap("detect")
         if detection is None:
             self._consecutive_errors = 0
             self._smooth(None, captured.timestamp)
-            return None
+            return None, None
         keypoints = np.asarray(detection.keypoints_2d, dtype=np.float32)
         confidence = np.asarray(detection.confidence, dtype=np.float32)
         if keypoints.shape != (16, 2) or confidence.shape != (16,):
             self._smooth(None, captured.timestamp)
-            return "detector returned misshaped keypoints; no pose this frame"
+            return "detector returned misshaped keypoints; no pose this frame", None
         lost = self._lost_joints(keypoints, confidence)
         if lost.any():
             try:  # a lost limb joint sits on its nearest kept ancestor, as in training
                 keypoints = fill_lost_limbs(keypoints, lost).astype(np.float32)
             except ValueError as exc:  # a lost hip or shoulder: no body to lift
                 self._smooth(None, captured.timestamp)
-                return f"detector lost a joint (non-finite or under lost_below): {exc}"
+                return f"detector lost a joint (non-finite or under lost_below): {exc}", None
             confidence = np.where(lost, 0.0, confidence).astype(np.float32)
         try:
             lift_input = stage.undistort(keypoints) if stage is not None else keypoints
@@ -203,14 +206,14 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - NaN input, lifter failure: report, keep streaming
             clock.lap("lift")
             self._smooth(None, captured.timestamp)
-            return self._failed(f"lifter failed: {type(exc).__name__}: {exc}")
+            return self._failed(f"lifter failed: {type(exc).__name__}: {exc}"), None
         clock.lap("lift")
         self._consecutive_errors = 0
         if self.smoother is not None:
             joints = self._smooth(joints, captured.timestamp)
             clock.lap("smooth")
         frame.keypoints_2d, frame.confidence, frame.joints_3d = keypoints, confidence, joints
-        return None
+        return None, lift_input
 
     def _lost_joints(self, keypoints: np.ndarray, confidence: np.ndarray) -> np.ndarray:
         """Joints the detector lost: non-finite, or below ``options.lost_below`` confidence."""
