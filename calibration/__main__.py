@@ -13,6 +13,7 @@ Errors print one line (``error: ...``) on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -166,6 +167,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the live capture's coverage lines
     # OpenCV's and FFmpeg's own log lines (camera probing, "moov atom not found") would bury our one-line
     # error message; FFmpeg reads its variable when the first capture opens, which is after this.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)

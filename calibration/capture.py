@@ -6,6 +6,7 @@ kept (and, live, only when the board is held still, to avoid motion blur).
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from calibration.boards import BoardDetector, Detection
 from calibration.intrinsics import Coverage
 
+log = logging.getLogger(__name__)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _STILL_PX = 2.0  # mean corner motion between frames under which the board counts as held still
 
@@ -158,7 +160,7 @@ def from_camera(index: int | str, detector: BoardDetector, display: bool | None 
             previous = det
             if still and out.coverage.is_new(det):
                 out.add(det, f"view {len(out.detections) + 1}")
-                print(out.coverage.status(), flush=True)
+                log.info(out.coverage.status())
             if not display:
                 if out.coverage.enough:
                     break

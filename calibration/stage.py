@@ -1,12 +1,11 @@
 """The calibration stage of the live pipeline: intrinsics, undistortion, scale, position, world frame.
 
-Usage in the pipeline::
+Usage in the pipeline (``realtime.core.pipeline`` does this)::
 
     stage = CalibrationStage.from_file("cam.json", image_size=(w, h))   # or .uncalibrated((w, h))
-    kp = stage.undistort(det.keypoints_2d)
-    joints = lifter.predict(kp, image_size=(w, h), focal=stage.focal, center=stage.center)[0]
-    frame = Frame(..., keypoints_2d=det.keypoints_2d, confidence=det.confidence, joints_3d=joints)
-    stage.annotate(frame)   # adds root_translation, joints_world, header camera / scale / world_frame
+    person.lift_input = stage.undistort(person.keypoints_2d)
+    person.joints_3d = lifter.predict(person.lift_input, image_size=(w, h), focal=stage.focal, center=stage.center)
+    stage.annotate(result)   # a FrameResult: camera, world_frame; per person scale, root_translation, joints_world
 """
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from calibration.position import solve_root_translation
 from calibration.scale import (DEFAULT_HEIGHT_M, FloorScaleEstimator, bone_sum_for_height, height_for_bone_sum,
                                scale_to_height)
 from calibration.world import FootContactFloor, WorldFrame, world_frame_from_floor
+from realtime.core.records import FrameResult, PersonPose
 from semgcn.codec import DEFAULT_HFOV_DEG, default_intrinsics
 from semgcn.skeleton import bone_lengths
 
@@ -164,56 +164,51 @@ class CalibrationStage:
         """(16, 2) pixel keypoints -> undistorted normalised camera coordinates ``(u - c) / f``."""
         return (self.undistort(keypoints_2d) - self.center) / self.focal
 
-    def annotate(self, frame, undistorted_2d=None) -> None:
-        """Add calibration results to a ``realtime.wire.Frame`` in place.
+    def annotate(self, result: FrameResult) -> None:
+        """Add the calibration's results to a frame's record in place.
 
-        Args:
-            frame: the frame; its ``keypoints_2d`` are the detector's (distorted) pixels.
-            undistorted_2d: the same keypoints already passed through ``undistort`` (what the lifter
-                was given), so that a caller that has them does not undistort twice; None computes them.
-
-        Adds ``header["camera"]`` always; with a person: ``header["scale"]``, ``header["position"]``,
-        ``arrays["root_translation"]`` (3,) metres when the fit succeeds, and ``arrays["joints_world"]``
-        (16, 3) with ``header["world_frame"]`` once a world frame is known. With ``scale_joints_3d``
-        ``frame.joints_3d`` is replaced by its metric-scaled copy.
+        Sets ``result.camera`` and ``result.world_frame`` (once a world frame is known, or its status)
+        and, per person: ``scale``, ``position`` (the fit), ``root_translation`` (3,) metres when the
+        fit succeeds, and ``joints_world`` (16, 3) once a world frame is known. With
+        ``scale_joints_3d`` the person's ``joints_3d`` is replaced by its metric-scaled copy. A
+        person's ``lift_input`` (the undistorted keypoints the lifter saw) is reused, not recomputed.
         """
-        frame.header["camera"] = self.camera_header()
-        if frame.joints_3d is None or frame.keypoints_2d is None:
-            self._add_world_header(frame)
-            return
-        joints = np.asarray(frame.joints_3d, dtype=np.float64)
+        result.camera = self.camera_header()
+        for person in result.people:
+            if person.joints_3d is not None and person.keypoints_2d is not None:
+                self._annotate_person(person)
+        result.world_frame = self._world_header()
+
+    def _annotate_person(self, person: PersonPose) -> None:
+        joints = np.asarray(person.joints_3d, dtype=np.float64)
         weights = None
-        if frame.confidence is not None:
-            conf = np.asarray(frame.confidence, dtype=np.float64)
+        if person.confidence is not None:
+            conf = np.asarray(person.confidence, dtype=np.float64)
             weights = np.where(conf >= self.options.min_confidence, conf, 0.0)
-        if undistorted_2d is None:
-            undistorted_2d = self.undistort(frame.keypoints_2d)
-        points = (np.asarray(undistorted_2d, dtype=np.float64) - self.center) / self.focal
+        undistorted = person.lift_input if person.lift_input is not None else self.undistort(person.keypoints_2d)
+        points = (np.asarray(undistorted, dtype=np.float64) - self.center) / self.focal
         factor = self._scale_factor(joints)
         scaled = joints * factor
         fit = solve_root_translation(points, scaled, weights, self.options.refine_iters)
         if self.scale_mode == "floor" and fit.ok:
             # the estimator works on the lifter's own scale: unscale the translation fitted to the scaled pose
             self._floor_scale.add(joints, fit.translation / factor, self.board_floor.normal, self.board_floor.offset_m)
-        frame.header["scale"] = self._scale_header(scaled, factor)
-        frame.header["position"] = {"ok": fit.ok, "joints_used": fit.n_used,
-                                    "rms_px": round(fit.rms * self.focal, 3) if fit.ok else None}
+        person.scale = self._scale_header(scaled, factor)
+        person.position = {"ok": fit.ok, "joints_used": fit.n_used,
+                           "rms_px": round(fit.rms * self.focal, 3) if fit.ok else None}
         if self.options.scale_joints_3d and factor != 1.0:
-            metric = scaled.astype(np.float32)
-            frame.joints_3d = metric
-            if "joints_3d" in frame.arrays:
-                frame.arrays["joints_3d"] = metric
-        if fit.ok:
-            frame.arrays["root_translation"] = fit.translation.astype(np.float32)
-            absolute = scaled + fit.translation
-            if self._uses_foot_contacts:
-                self._foot_floor.add(absolute)
-                floor = self._foot_floor.estimate()
-                if floor is not None and (self._world is None or self._world.floor is not floor):
-                    self._world = world_frame_from_floor(floor, self.options.up_axis)
-            if self._world is not None:
-                frame.arrays["joints_world"] = self._world.to_world(absolute).astype(np.float32)
-        self._add_world_header(frame)
+            person.joints_3d = scaled.astype(np.float32)
+        if not fit.ok:
+            return
+        person.root_translation = fit.translation.astype(np.float32)
+        absolute = scaled + fit.translation
+        if self._uses_foot_contacts:
+            self._foot_floor.add(absolute)
+            floor = self._foot_floor.estimate()
+            if floor is not None and (self._world is None or self._world.floor is not floor):
+                self._world = world_frame_from_floor(floor, self.options.up_axis)
+        if self._world is not None:
+            person.joints_world = self._world.to_world(absolute).astype(np.float32)
 
     def reset(self) -> None:
         """Forget online state (foot contacts, scale estimates), e.g. when the camera moved."""
@@ -260,9 +255,10 @@ class CalibrationStage:
         head["applied_to_joints_3d"] = bool(self.options.scale_joints_3d)
         return head
 
-    def _add_world_header(self, frame) -> None:
+    def _world_header(self) -> dict | None:
         if self._world is not None:
-            frame.header["world_frame"] = self._world.header()
-        elif self.options.world != "none":
-            frame.header["world_frame"] = {"name": None, "up": self.options.up_axis,
-                                           "status": f"estimating floor ({self._foot_floor.n_contacts} foot contacts)"}
+            return self._world.header()
+        if self.options.world != "none":
+            return {"name": None, "up": self.options.up_axis,
+                    "status": f"estimating floor ({self._foot_floor.n_contacts} foot contacts)"}
+        return None

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from engines.backends import DETECTOR_BACKENDS
 from engines.blazepose.mapping import blazepose_to_canonical
-from engines.blazepose.pipeline import BlazePosePipeline, PipelineOptions
+from engines.blazepose.pipeline import BlazePosePipeline, BlazePoseOptions
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "blazepose"
 DETECTOR_MODEL = "pose_detection.onnx"
 LANDMARK_MODEL = "pose_landmark_full.onnx"
-BACKENDS = ("onnxruntime", "onnxruntime-cuda", "tensorrt", "mediapipe")
+BACKENDS = DETECTOR_BACKENDS
 
 
 @dataclass
@@ -136,7 +137,7 @@ class PoseDetector:
             from engines.backends.detector_mediapipe import MediaPipePose
             self._mediapipe = MediaPipePose(opts.smoothing, opts.min_detection_confidence, opts.min_presence)
         else:
-            self._pipeline = BlazePosePipeline(*self._make_models(opts), PipelineOptions(
+            self._pipeline = BlazePosePipeline(*self._make_models(opts), BlazePoseOptions(
                 opts.min_detection_confidence, opts.min_presence, opts.smoothing))
 
     @staticmethod
@@ -185,6 +186,12 @@ class PoseDetector:
         """Release the backend's resources."""
         if self._mediapipe is not None:
             self._mediapipe.close()
+
+    def __enter__(self) -> "PoseDetector":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _run(self, frame, tracking: bool, timestamp: float | None) -> DetectionResult | None:
         frame = check_frame(frame)

@@ -12,27 +12,52 @@ exactly at the origin, joints in ``semgcn.skeleton.JOINT_NAMES`` order. One ``(1
 Absolute size: a monocular lifter sees shape, not size. The output has the size of a typical adult
 of the training data; scale it with the user's height (``calibration/``) for metric accuracy.
 
-This module imports only numpy, ``semgcn.codec`` / ``semgcn.skeleton`` and the pure-Python helpers of
-``engines.trt_engine`` at import time; ONNX Runtime, TensorRT and torch are imported when a backend
-is created.
+Settings come in a ``LifterOptions`` (``Lifter(options=...)`` or keyword overrides such as
+``Lifter(backend="onnxruntime-cuda", threads=1)``), named like the detector's ``DetectorOptions``; both
+engines are context managers. This module imports only numpy and ``semgcn``'s numpy modules at import
+time; ONNX Runtime, TensorRT and torch are imported when a backend is created.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from engines.trt_engine import file_sha256
-from semgcn.codec import check_keypoints, fill_lost_limbs, normalize_2d
+from engines.backends import LIFTER_BACKENDS
+from semgcn.checksums import file_sha256
+from semgcn.codec import check_keypoints, normalize_2d
 from semgcn.skeleton import NUM_JOINTS, ROOT
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_ONNX = MODELS_DIR / "semgcn_lifter.onnx"
 DEFAULT_CHECKPOINT = MODELS_DIR / "semgcn_lifter.pt"
-BACKENDS = ("onnxruntime", "tensorrt", "torch")
+BACKENDS = LIFTER_BACKENDS
 #: Keypoints spread less than this (pixels, RMS about their mean) are one blob, not a pose.
 MIN_SPREAD_PX = 1e-3
+
+
+@dataclass
+class LifterOptions:
+    """Options of :class:`Lifter` (the same names as ``engines.detector.DetectorOptions`` for the same things).
+
+    Attributes:
+        backend: "onnxruntime" (CPU, default), "onnxruntime-cuda" (falls back to the CPU with a
+            warning), "tensorrt" (FP16 engine built from the ONNX file and cached; needs tensorrt +
+            cuda-python and an NVIDIA GPU), "torch" (PyTorch eager on the ``.pt`` checkpoint, CPU) or
+            "torch-cuda" (the same on the GPU; falls back to the CPU with a warning).
+        model_path: weights file (``.onnx`` for the ONNX Runtime and TensorRT backends, ``.pt`` for
+            torch); None for the shipped ``engines/models/semgcn_lifter.onnx`` / ``.pt``.
+        threads: CPU threads of ONNX Runtime / torch (0: the runtime's choice).
+        fp16: TensorRT FP16 kernels.
+        trt_cache_dir: TensorRT plan cache folder (None: ``engines.trt_engine``'s default).
+    """
+
+    backend: str = "onnxruntime"
+    model_path: str | None = None
+    threads: int = 0
+    fp16: bool = True
+    trt_cache_dir: str | None = None
 
 
 @dataclass
@@ -40,7 +65,7 @@ class LifterInfo:
     """What a :class:`Lifter` runs.
 
     Attributes:
-        backend: "onnxruntime", "tensorrt" or "torch".
+        backend: one of ``LIFTER_BACKENDS``.
         model_path: the weights file.
         model_sha256: its SHA-256 (identifies the weights in logs and recordings).
         model_name: architecture name from the file's metadata ("semgcn", ...), or "" if absent.
@@ -55,7 +80,7 @@ class LifterInfo:
 
 
 def _default_model(backend: str) -> Path:
-    path = DEFAULT_CHECKPOINT if backend == "torch" else DEFAULT_ONNX
+    path = DEFAULT_CHECKPOINT if backend.startswith("torch") else DEFAULT_ONNX
     if not path.is_file():
         raise FileNotFoundError(
             f"the shipped lifter weights are missing: {path}. Train and export them "
@@ -63,51 +88,52 @@ def _default_model(backend: str) -> Path:
     return path
 
 
-def _make_backend(backend: str, path: Path, providers, threads, cache_dir, device):
-    if backend == "onnxruntime":
+def _make_backend(opts: LifterOptions, path: Path):
+    threads = opts.threads or None
+    if opts.backend.startswith("onnxruntime"):
         from engines.backends.lifter_onnxruntime import OnnxRuntimeLifterBackend
+        from engines.backends.ort_session import CPU, CUDA
+        providers = [CUDA, CPU] if opts.backend == "onnxruntime-cuda" else [CPU]
         return OnnxRuntimeLifterBackend(path, providers=providers, threads=threads)
-    if backend == "tensorrt":
+    if opts.backend == "tensorrt":
         from engines.backends.lifter_tensorrt import TensorRTLifterBackend
-        return TensorRTLifterBackend(path, cache_dir=cache_dir)
+        return TensorRTLifterBackend(path, cache_dir=opts.trt_cache_dir, fp16=opts.fp16)
     from engines.backends.lifter_torch import TorchLifterBackend
-    return TorchLifterBackend(path, device=device, threads=threads)
+    return TorchLifterBackend(path, device="cuda" if opts.backend == "torch-cuda" else "cpu", threads=threads)
 
 
 class Lifter:
     """SemGCN 2D -> 3D lifter.
 
     Args:
-        backend: "onnxruntime" (default; CPU unless ``providers`` say otherwise), "tensorrt"
-            (FP16 engine built from the ONNX file, needs ``pip install tensorrt cuda-python`` and an
-            NVIDIA GPU), or "torch" (PyTorch eager on the ``.pt`` checkpoint).
-        model_path: weights file (``.onnx`` for onnxruntime / tensorrt, ``.pt`` for torch); None for
-            the shipped ``engines/models/semgcn_lifter.onnx`` / ``.pt``.
-        providers: ONNX Runtime providers, e.g. ``["CUDAExecutionProvider", "CPUExecutionProvider"]``;
-            a warning says so when one cannot be used and the lifter falls back.
-        threads: CPU threads for onnxruntime / torch (None: the runtime's default).
-        cache_dir: TensorRT plan cache folder (None: ``$SEMGCN_TRT_CACHE`` or ``<repo>/.trt_cache``).
-        device: torch device for the torch backend (None: CUDA when available, else CPU).
+        backend: shortcut for ``options.backend`` (None: keep the options' value).
+        options: all settings (default :class:`LifterOptions`).
+        **overrides: any LifterOptions field, e.g. ``model_path=``, ``threads=1``.
     Raises:
         ValueError: unknown backend, or a model file of the wrong kind.
         FileNotFoundError: the weights file does not exist.
         engines.trt_engine.TensorRTUnavailable: backend "tensorrt" without TensorRT.
     """
 
-    def __init__(self, backend: str = "onnxruntime", model_path=None, providers=None, *,
-                 threads: int | None = None, cache_dir=None, device: str | None = None):
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown lifter backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        path = Path(model_path) if model_path is not None else _default_model(backend)
+    def __init__(self, backend: str | None = None, options: LifterOptions | None = None, **overrides):
+        opts = replace(options or LifterOptions(), **overrides)
+        if backend is not None:
+            opts = replace(opts, backend=backend)
+        if opts.backend not in BACKENDS:
+            raise ValueError(f"unknown lifter backend {opts.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if opts.threads < 0:
+            raise ValueError(f"threads must be >= 0 (0: the runtime's choice), got {opts.threads}")
+        path = Path(opts.model_path) if opts.model_path is not None else _default_model(opts.backend)
         if not path.is_file():
             raise FileNotFoundError(f"lifter model not found: {path}")
-        suffixes = (".pt", ".pth") if backend == "torch" else (".onnx",)
+        suffixes = (".pt", ".pth") if opts.backend.startswith("torch") else (".onnx",)
         if path.suffix.lower() not in suffixes:
-            raise ValueError(f"backend {backend!r} needs a {suffixes[0]} file, got {path}")
-        self._backend = _make_backend(backend, path, providers, threads, cache_dir, device)
+            raise ValueError(f"backend {opts.backend!r} needs a {suffixes[0]} file, got {path}")
+        self.options = opts
+        self._backend = _make_backend(opts, path)
         details = self._backend.describe()
         meta = details.get("metadata", {})
-        self.info = LifterInfo(backend=backend, model_path=str(path), model_sha256=file_sha256(path),
+        self.info = LifterInfo(backend=opts.backend, model_path=str(path), model_sha256=file_sha256(path),
                                model_name=str(meta.get("semgcn.model", "")), details=details)
 
     @property
@@ -115,8 +141,11 @@ class Lifter:
         """The backend name."""
         return self.info.backend
 
-    def predict(self, keypoints_2d, image_size, focal=None, center=None, lost=None) -> np.ndarray:
+    def predict(self, keypoints_2d, image_size, focal=None, center=None) -> np.ndarray:
         """Lift pixel keypoints to root-relative 3D poses.
+
+        The keypoints must be finite: a detector's pose with lost joints goes through
+        ``semgcn.codec.prepare_keypoints`` first (the training's convention for lost joints).
 
         Args:
             keypoints_2d: ``(16, 2)`` or ``(N, 16, 2)`` pixel coordinates (origin top-left, x right,
@@ -125,19 +154,14 @@ class Lifter:
             focal: focal length in pixels, a scalar or ``(N,)``; None assumes a typical webcam
                 field of view (``semgcn.codec.DEFAULT_HFOV_DEG``).
             center: principal point in pixels, ``(2,)`` or ``(N, 2)``; None for the image centre.
-            lost: optional ``(16,)`` or ``(N, 16)`` bool, True for joints the detector lost (their
-                keypoints may be NaN): each takes its nearest kept ancestor's position, the convention
-                the model was trained with. Only limbs and the head (``semgcn.codec.FILLABLE_JOINTS``).
         Returns:
             ``(16, 3)`` for one pose or ``(N, 16, 3)`` for a batch: float32 metres, camera frame,
             pelvis at the origin.
         Raises:
-            ValueError: wrong shapes, NaN / inf in joints not marked lost, a lost torso joint,
-                non-positive sizes or focal lengths, or a pose whose keypoints all coincide.
+            ValueError: wrong shapes, NaN / inf, non-positive sizes or focal lengths, or a pose whose
+                keypoints all coincide.
         """
         single = np.ndim(keypoints_2d) == 2
-        if lost is not None:
-            keypoints_2d = fill_lost_limbs(keypoints_2d, lost)
         kp = check_keypoints(keypoints_2d)
         n = kp.shape[0]
         if n == 0:
@@ -156,6 +180,16 @@ class Lifter:
                                f"the model file {self.info.model_path} may be corrupt")
         y = y - y[:, ROOT : ROOT + 1, :]
         return y[0] if single else y
+
+    def close(self) -> None:
+        """Release the backend (its session or engine is freed with the last reference)."""
+        self._backend = None
+
+    def __enter__(self) -> "Lifter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"Lifter(backend={self.backend!r}, model={self.info.model_path!r})"

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from semgcn.checksums import file_sha256
+
 #: Shown when ``tensorrt`` (or the CUDA bindings) cannot be imported.
 INSTALL_HINT = (
     "TensorRT backend unavailable: {what}. It needs an NVIDIA GPU with a CUDA driver and the Python "
@@ -70,12 +72,6 @@ def import_cudart():
         except Exception as exc:
             raise TensorRTUnavailable(INSTALL_HINT.format(what=f"cannot import cuda-python ({exc})")) from exc
     return cudart
-
-
-def file_sha256(path) -> str:
-    """Hex SHA-256 of a file, read in chunks by the standard library."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def engine_cache_key(model_sha256: str, gpu_name: str, trt_version: str, fp16: bool,

@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from semgcn.models import build_model
+
 FORMAT = "semgcn-checkpoint/1"
 
 
@@ -57,8 +59,6 @@ def load_checkpoint(path, map_location="cpu", strict: bool = True) -> tuple[nn.M
         FileNotFoundError: the file does not exist.
         ValueError: the file is not a checkpoint of this format.
     """
-    from semgcn.models import build_model  # here: models re-exports this module
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")

@@ -114,24 +114,33 @@ def fill_dropped(pixels, dropped) -> np.ndarray:
     return out
 
 
-def fill_lost_limbs(keypoints_px, lost) -> np.ndarray:
-    """``fill_dropped`` for a live caller: checks shapes and that only ``FILLABLE_JOINTS`` are lost.
+def prepare_keypoints(keypoints_px, confidence, lost_below: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """One detected pose made ready for lifting, the way the lifter was trained (docs/normalisation.md).
+
+    A joint is lost when its keypoint or its confidence is not finite, or its confidence is under
+    ``lost_below``. A lost limb joint or head moves onto its nearest kept ancestor (``fill_dropped``)
+    and gets confidence 0; a lost hip or shoulder leaves no body to lift.
 
     Args:
-        keypoints_px: ``(16, 2)`` or ``(N, 16, 2)`` pixels; lost entries may be NaN.
-        lost: ``(16,)`` or ``(N, 16)`` bool (broadcast over the batch).
+        keypoints_px: ``(16, 2)`` pixels; lost entries may be NaN.
+        confidence: ``(16,)`` per-joint confidences in [0, 1].
+        lost_below: confidence under which a joint counts as lost (0: only non-finite ones).
     Returns:
-        the keypoints with the same shape, lost joints moved onto their nearest kept ancestor.
+        ``(keypoints, confidence)``: ``(16, 2)`` and ``(16,)`` float32, every entry finite.
     Raises:
         ValueError: misshaped arguments, or a lost torso joint (which cannot be filled in).
     """
     batch, single = _as_batch(keypoints_px)
-    try:
-        mask = np.broadcast_to(np.asarray(lost, dtype=bool), (batch.shape[0], NUM_JOINTS))
-    except ValueError:
-        raise ValueError(f"lost must have shape (16,) or (N, 16), got {np.shape(lost)}") from None
-    torso = sorted({JOINT_NAMES[j] for j in np.flatnonzero(mask.any(axis=0)) if j not in FILLABLE_JOINTS})
+    conf = np.asarray(confidence, dtype=np.float64)
+    if not single or conf.shape != (NUM_JOINTS,):
+        raise ValueError(f"expected one pose: keypoints (16, 2) and confidence (16,), got "
+                         f"{np.shape(keypoints_px)} and {conf.shape}")
+    lost = ~np.isfinite(batch[0]).all(axis=1) | ~np.isfinite(conf) | (conf < lost_below)
+    torso = [JOINT_NAMES[j] for j in np.flatnonzero(lost) if j not in FILLABLE_JOINTS]
     if torso:
-        raise ValueError(f"torso joints {torso} are lost: they cannot be filled in, skip this pose")
-    out = fill_dropped(batch, mask)
-    return out[0] if single else out
+        raise ValueError(f"torso joints {torso} are lost (not finite, or confidence under {lost_below:g}): "
+                         "they cannot be filled in, skip this pose")
+    if not lost.any():
+        return batch[0].astype(np.float32), conf.astype(np.float32)
+    filled = fill_dropped(batch, lost[None])[0]
+    return filled.astype(np.float32), np.where(lost, 0.0, conf).astype(np.float32)

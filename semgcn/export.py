@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import logging
 import warnings
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from semgcn.checksums import file_sha256
 from semgcn.layers import GraphConv, SemGraphConv
 from semgcn.models import _ConvBNReLU, count_parameters
 from semgcn.nonlocal_layer import GraphNonLocal
@@ -51,12 +51,6 @@ class ExportResult:
     max_abs_diff: float | None
     op_types: list[str]
     sha256: str
-
-
-def file_sha256(path) -> str:
-    """Hex SHA-256 of a file, read in chunks by the standard library."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @contextlib.contextmanager

@@ -212,6 +212,3 @@ def semgconv_layers(model: nn.Module) -> list[tuple[str, SemGraphConv]]:
     """``(qualified name, layer)`` of every SemGConv in ``model``, in forward order (for Fig. 7)."""
     return [(n, m) for n, m in model.named_modules() if isinstance(m, SemGraphConv)]
 
-
-# Re-exported so that callers need one import (the checkpoint module imports build_model lazily).
-from semgcn.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402,F401

@@ -27,11 +27,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.filters import PoseSmoother
-from realtime.pipeline import Pipeline, PipelineOptions
-from realtime.publisher import Publisher, PublisherOptions
-from realtime.sources import DemoSource, EndOfStream, SourceError, SourceOptions, open_source
-from realtime.stats import summarize
+from realtime.core.evaluation import Evaluator
+from realtime.core.pipeline import Pipeline, PipelineOptions
+from realtime.core.smoothing import SmoothingStage
+from realtime.core.sources import DemoSource, EndOfStream, SourceError, SourceOptions, open_source
+from realtime.core.stats import summarize
+from realtime.stream.publisher import Publisher, PublisherOptions
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "media" / "tfjs_models" / "pose_1.mp4"
 
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _receive_latencies(address: str, connection, done) -> None:
     """Subscriber process: capture-to-receipt latency (ms) of every frame, sent back when ``done`` is set."""
-    from realtime.subscriber import Subscriber
+    from realtime.stream.subscriber import Subscriber
     latencies = []
     with Subscriber(address) as subscriber:
         while not done.is_set():
@@ -95,15 +96,14 @@ def _frames(args, source):
 
 def run(args) -> dict:
     from calibration.stage import CalibrationStage
-    from engines.lifter import Lifter
+    from engines.lifter import Lifter, LifterOptions
 
     source = open_source(args.source, SourceOptions(realtime=False, loop=args.loops > 1))
     if args.loops > 1 and not args.frames and getattr(source, "kind", "") == "file":
         count = int(source.cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 0
         args.frames = count * args.loops if count > 0 else None
     detector_alone, detector_full = _make_detector(args), _make_detector(args)
-    lifter = Lifter(backend=args.lifter, model_path=args.lifter_model,
-                    **({"threads": 1} if args.lifter in ("onnxruntime", "torch") else {}))  # as run_live.py
+    lifter = Lifter(options=LifterOptions(backend=args.lifter, model_path=args.lifter_model, threads=1))  # as run_live.py
     publisher = Publisher(PublisherOptions(address="tcp://127.0.0.1:*"))
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
@@ -116,15 +116,20 @@ def run(args) -> dict:
         print("warning: the subscriber process did not connect; no receipt latency", file=sys.stderr)
 
     def calibration(size):
-        if isinstance(source, DemoSource):
+        if source.camera_matrix is not None:
             return CalibrationStage(source.camera_matrix, None, size, True)
         return CalibrationStage.uncalibrated(size)
 
-    pipeline = Pipeline(detector_full, lifter, [publisher], calibration=calibration,
-                        smoother=None if args.no_smooth else PoseSmoother(),
+    evaluator = Evaluator.for_source(source)
+    consumers, stages = [publisher], []
+    if evaluator is not None:
+        consumers.append(evaluator)
+        stages.append(evaluator)
+    pipeline = Pipeline(detector_full, lifter, consumers, calibration=calibration,
+                        smoother=None if args.no_smooth else SmoothingStage(), stages=stages,
                         backends={"detector": args.detector, "lifter": args.lifter}, options=PipelineOptions())
     alone_ms, full_ms, found_alone = [], [], 0
-    stages: dict[str, list[float]] = {}
+    stage_ms: dict[str, list[float]] = {}
     for i, frame in enumerate(_frames(args, source)):
         timed = i >= args.warmup
         for path in (("alone", "full") if i % 2 == 0 else ("full", "alone")):
@@ -138,11 +143,13 @@ def run(args) -> dict:
                 frame.t_capture = time.time()  # taken now: latency = this path's processing
                 out = pipeline.process(frame, source.dropped)
                 if timed:
-                    full_ms.append(out.latency_ms)
+                    full_ms.append((time.time() - frame.t_capture) * 1e3)
                     for name, value in out.timings_ms.items():
-                        stages.setdefault(name, []).append(value)
+                        stage_ms.setdefault(name, []).append(value)
         if i + 1 == args.warmup:
             pipeline.stats = type(pipeline.stats)()  # warm-up frames do not count
+            if evaluator is not None:
+                evaluator.reset()
     time.sleep(0.3)  # let the last messages arrive
     done.set()
     receipt = receiving.recv() if receiving.poll(10.0) else []
@@ -155,8 +162,8 @@ def run(args) -> dict:
         "detector_alone": {"fps": 1e3 / float(np.mean(alone_ms)), "latency_ms": summarize(alone_ms).as_dict()},
         "full_pipeline": {"fps": 1e3 / float(np.mean(full_ms)), "latency_ms": summarize(full_ms).as_dict(),
                           "latency_to_subscriber_ms": summarize(receipt).as_dict(),
-                          "stages_ms": {k: summarize(v).as_dict() for k, v in stages.items()}},
-        "accuracy_mm": stats["accuracy_mm"],
+                          "stages_ms": {k: summarize(v).as_dict() for k, v in stage_ms.items()}},
+        "accuracy_mm": evaluator.summary() if evaluator is not None else {},
     }
 
 

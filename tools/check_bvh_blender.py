@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.bvh_export import camera_to_bvh, fill_missing
-from realtime.session_reader import SessionError, read_session
+from realtime.recording.exports import export_bvh
+from realtime.recording.session_reader import SessionError, read_session
+from semgcn.bvh.write import camera_to_bvh, fill_missing
 from semgcn.skeleton import JOINT_NAMES
-from tools.export_session import export_bvh
 
 # Runs inside Blender's Python. Blender is z-up: with axis_up="Y", axis_forward="-Z" a BVH point
 # (x, y, z) lands at (x, -z, y).

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.trt_engine import file_sha256
+from semgcn.checksums import file_sha256
 
 MODELS = {
     # our ONNX name: path of the .tflite inside the mediapipe package

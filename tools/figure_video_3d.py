@@ -18,21 +18,21 @@ import numpy as np
 
 from engines.detector import PoseDetector
 from engines.lifter import Lifter
-from realtime.overlay import draw_skeleton
-from realtime.viewer_camera import default_view
-from realtime.viewer_render import render_state_to_image
-from realtime.viewer_scene import SceneOptions, SceneState
-from realtime.wire import Frame
+from realtime.core.overlay import draw_skeleton
+from realtime.viewer.camera import default_view
+from realtime.viewer.render import render_state_to_image
+from realtime.viewer.scene import SceneOptions, SceneState
+from realtime.core.records import FrameResult, PersonPose
 
 
-def lifted_frames(video: str, wanted: list[int]) -> dict[int, tuple[np.ndarray, Frame | None]]:
+def lifted_frames(video: str, wanted: list[int]) -> dict[int, tuple[np.ndarray, FrameResult | None]]:
     """Run detector (video mode) and lifter over ``video``; return image and stream frame per wanted index."""
     cap = cv2.VideoCapture(video)
     if not cap.isOpened():
         raise SystemExit(f"figure_video_3d: cannot read video {video!r}")
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     detector, lifter = PoseDetector(backend="onnxruntime", threads=1), Lifter()
-    found: dict[int, tuple[np.ndarray, Frame | None]] = {}
+    found: dict[int, tuple[np.ndarray, FrameResult | None]] = {}
     for index in range(max(wanted) + 1):
         ok, image = cap.read()
         if not ok:
@@ -44,13 +44,14 @@ def lifted_frames(video: str, wanted: list[int]) -> dict[int, tuple[np.ndarray, 
         frame = None
         if result is not None:
             joints = lifter.predict(result.keypoints_2d, image_size=(w, h))
-            frame = Frame(frame_index=index, t_capture=index / fps, image_size=(w, h), source=video,
-                          keypoints_2d=result.keypoints_2d, confidence=result.confidence, joints_3d=joints)
+            person = PersonPose(keypoints_2d=result.keypoints_2d, confidence=result.confidence, joints_3d=joints)
+            frame = FrameResult(frame_index=index, t_capture=index / fps, image_size=(w, h), source=video,
+                                people=[person])
         found[index] = (image, frame)
     return found
 
 
-def panel(image: np.ndarray, frame: Frame | None, height: int, azimuth: float, distance: float) -> np.ndarray:
+def panel(image: np.ndarray, frame: FrameResult | None, height: int, azimuth: float, distance: float) -> np.ndarray:
     """One row: the annotated image and the side view of the 3D pose, both ``height`` pixels high."""
     if frame is not None:
         image = draw_skeleton(image.copy(), frame.keypoints_2d, frame.confidence)

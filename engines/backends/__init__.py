@@ -1,1 +1,11 @@
-"""Inference backends of the engines (one module per engine and runtime, imported lazily)."""
+"""Inference backends of the engines (one module per engine and runtime, imported lazily).
+
+The backend names, defined once for both engines and every command line. A name says the runtime and,
+where it matters, the device: ``-cuda`` runs on an NVIDIA GPU and falls back to the CPU with a
+warning when CUDA cannot be used; ``tensorrt`` always needs a GPU.
+"""
+
+#: ``engines.detector.PoseDetector`` backends.
+DETECTOR_BACKENDS = ("onnxruntime", "onnxruntime-cuda", "tensorrt", "mediapipe")
+#: ``engines.lifter.Lifter`` backends.
+LIFTER_BACKENDS = ("onnxruntime", "onnxruntime-cuda", "tensorrt", "torch", "torch-cuda")

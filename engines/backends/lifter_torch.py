@@ -1,9 +1,12 @@
 """Lifter backend on PyTorch eager (loads a ``semgcn`` checkpoint; imports torch lazily)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 class TorchLifterBackend:
@@ -14,24 +17,27 @@ class TorchLifterBackend:
 
     Args:
         model_path: the ``.pt`` checkpoint.
-        device: torch device ("cpu", "cuda", ...); None for CUDA when available, else CPU.
+        device: "cpu" or "cuda"; "cuda" falls back to the CPU with a warning when CUDA is not available.
         threads: torch intra-op threads (None: leave torch's setting).
     """
 
     name = "torch"
 
-    def __init__(self, model_path, device: str | None = None, threads: int | None = None):
+    def __init__(self, model_path, device: str = "cpu", threads: int | None = None):
         import torch
 
         from semgcn.export import fold_batchnorm
         from semgcn.layers import SemGraphConv
-        from semgcn.models import load_checkpoint
+        from semgcn.checkpoint import load_checkpoint
 
         self._torch = torch
         self.model_path = Path(model_path)
         if threads:
             torch.set_num_threads(int(threads))
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if device == "cuda" and not torch.cuda.is_available():
+            log.warning("torch has no CUDA device here (build %s); the lifter runs on the CPU", torch.__version__)
+            device = "cpu"
+        self.device = torch.device(device)
         model, ckpt = load_checkpoint(self.model_path, map_location=self.device)
         model = fold_batchnorm(model)
         for layer in model.modules():

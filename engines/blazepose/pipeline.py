@@ -22,7 +22,7 @@ from engines.blazepose.anchors import generate_anchors
 from engines.blazepose.decode import Detections, decode_detections, remove_letterbox, weighted_nms
 from engines.blazepose.norm_rect import NormRect, pixel_roi, project_landmarks, rect_from_alignment
 from engines.blazepose.roi import Roi, crop
-from engines.blazepose.tracking import PoseSmoother
+from engines.blazepose.tracking import LandmarkSmoother
 
 #: A model runner: NHWC float32 input -> outputs by name.
 ModelRunner = Callable[[np.ndarray], dict]
@@ -33,7 +33,7 @@ DET_OUT_BOXES, DET_OUT_SCORES = "Identity", "Identity_1"
 
 
 @dataclass
-class PipelineOptions:
+class BlazePoseOptions:
     """Options of :class:`BlazePosePipeline`.
 
     Attributes:
@@ -76,11 +76,11 @@ class BlazePosePipeline:
     """
 
     def __init__(self, detector: ModelRunner, landmark_model: ModelRunner,
-                 options: PipelineOptions | None = None):
+                 options: BlazePoseOptions | None = None):
         self.detector, self.landmark_model = detector, landmark_model
-        self.options = options or PipelineOptions()
+        self.options = options or BlazePoseOptions()
         self.anchors = generate_anchors()
-        self.smoother = PoseSmoother(self.options.smoothing)
+        self.smoother = LandmarkSmoother(self.options.smoothing)
         self._next_rect: NormRect | None = None
 
     def reset(self) -> None:

@@ -12,7 +12,7 @@ auxiliary landmarks (twice the distance centre -> scale point, in pixels):
 * world landmarks (when smoothing is on): One Euro min_cutoff 0.1, beta 40, speed unscaled.
 
 The position filters reset when a frame has no pose; the visibility low-pass does not (in
-MediaPipe's graph it only runs on frames that have landmarks), only :meth:`PoseSmoother.reset` does.
+MediaPipe's graph it only runs on frames that have landmarks), only :meth:`LandmarkSmoother.reset` does.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def _filter_normalised(filt: OneEuroFilter, points: np.ndarray, image_size, time
     return out
 
 
-class PoseSmoother:
+class LandmarkSmoother:
     """Smooths one person's landmarks across frames.
 
     Args:

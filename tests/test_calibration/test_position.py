@@ -6,7 +6,7 @@ import pytest
 
 from calibration.position import solve_root_translation
 from calibration.stage import CalibrationStage
-from realtime.wire import Frame
+from tests.frames import frame_with
 from tests.test_calibration.synthetic import DIST_TRUE, K_TRUE, SIZE, project, realistic_pose
 
 TRANSLATIONS = [(0.0, 0.1, 2.5), (0.6, -0.2, 3.5), (-0.9, 0.3, 5.0), (1.2, 0.5, 4.5), (-0.4, 0.0, 1.8)]
@@ -70,12 +70,12 @@ def test_too_few_joints_or_body_behind_camera_is_not_ok():
 
 def test_annotate_streams_the_translation_and_camera_header():
     pose, T = realistic_pose(1), np.array([-0.3, 0.1, 3.2])
-    frame = Frame(frame_index=5, t_capture=0.0, image_size=SIZE, keypoints_2d=project(pose + T).astype(np.float32),
+    frame = frame_with(5, 0.0, image_size=SIZE, keypoints_2d=project(pose + T).astype(np.float32),
                   confidence=np.ones(16, np.float32), joints_3d=pose.astype(np.float32))
     _stage().annotate(frame)
     assert np.linalg.norm(frame.arrays["root_translation"] - T) < 0.01
-    assert frame.header["camera"]["calibrated"] is True
-    assert frame.header["position"]["ok"] and frame.header["position"]["rms_px"] < 0.5
+    assert frame.camera["calibrated"] is True
+    assert frame.person.position["ok"] and frame.person.position["rms_px"] < 0.5
 
 
 def test_translation_from_real_mocap_poses(shared_dir):

@@ -8,7 +8,9 @@ import pytest
 
 from calibration import camera_file
 from calibration.stage import CalibrationOptions, CalibrationStage
-from realtime.wire import Frame, decode, encode
+from realtime.stream.wire import decode, encode
+from realtime.core.records import FrameResult
+from tests.frames import frame_with
 from semgcn.codec import default_intrinsics
 from tests.test_calibration.synthetic import DIST_TRUE, K_TRUE, SIZE, project, realistic_pose
 
@@ -19,8 +21,8 @@ def cam_path(tmp_path):
                             tmp_path / "cam.json")
 
 
-def _frame(pose, T, stage_size=SIZE, **kw) -> Frame:
-    return Frame(frame_index=1, t_capture=0.0, image_size=stage_size, keypoints_2d=project(pose + T).astype(np.float32),
+def _frame(pose, T, stage_size=SIZE, **kw) -> FrameResult:
+    return frame_with(1, 0.0, image_size=stage_size, keypoints_2d=project(pose + T).astype(np.float32),
                  confidence=np.ones(16, np.float32), joints_3d=pose.astype(np.float32), **kw)
 
 
@@ -30,9 +32,9 @@ def test_uncalibrated_uses_the_codec_default_and_says_so():
     assert not stage.calibrated and stage.focal == pytest.approx(focal) and np.allclose(stage.center, center)
     kp = np.random.default_rng(0).uniform(0, 600, (16, 2))
     assert np.array_equal(stage.undistort(kp), kp)  # no distortion: identity
-    frame = Frame(frame_index=0, t_capture=0.0, image_size=(640, 480))
+    frame = frame_with(0, 0.0, image_size=(640, 480))
     stage.annotate(frame)  # nobody in view: only the camera header
-    assert frame.header["camera"]["calibrated"] is False and "root_translation" not in frame.arrays
+    assert frame.camera["calibrated"] is False and "root_translation" not in frame.arrays
 
 
 def test_undistort_gives_the_ideal_pinhole_projection(cam_path):

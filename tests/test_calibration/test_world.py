@@ -11,7 +11,7 @@ from calibration.boards import BoardSpec
 from calibration.scale import BONE_SUM_PER_HEIGHT, bone_sum_for_height, canonical_pose, scale_to_height
 from calibration.stage import CalibrationOptions, CalibrationStage
 from calibration.world import FootContactFloor, world_frame_from_floor
-from realtime.wire import Frame
+from tests.frames import frame_with
 from semgcn.skeleton import JOINT_INDEX, bone_lengths
 from tests.test_calibration.synthetic import DIST_TRUE, K_TRUE, SIZE, project, realistic_pose, render_view
 
@@ -41,7 +41,7 @@ def _standing_frames(n: int, seed: int, walk: bool = True):
         joints_world = pose_world + root
         cam = (joints_world - centre) @ R.T
         keypoints = project(cam) + rng.normal(0.0, 1.0, (16, 2))
-        frames.append(Frame(frame_index=i, t_capture=0.0, image_size=SIZE, keypoints_2d=keypoints.astype(np.float32),
+        frames.append(frame_with(i, 0.0, image_size=SIZE, keypoints_2d=keypoints.astype(np.float32),
                             confidence=np.ones(16, np.float32), joints_3d=(cam - cam[0]).astype(np.float32)))
         truths.append(joints_world)
     return frames, truths
@@ -55,11 +55,11 @@ def test_bone_length_calibration_matches_the_subject_height():
     factor = scale_to_height(lifted, 1.90)
     assert bone_lengths(lifted * factor).sum() == pytest.approx(bone_sum_for_height(1.90))
     stage = CalibrationStage(K_TRUE, DIST_TRUE, SIZE, True, CalibrationOptions(subject_height_m=1.90))
-    frame = Frame(frame_index=0, t_capture=0.0, image_size=SIZE, keypoints_2d=project(lifted + [0, 0, 3]),
+    frame = frame_with(0, 0.0, image_size=SIZE, keypoints_2d=project(lifted + [0, 0, 3]),
                   confidence=np.ones(16), joints_3d=lifted.astype(np.float32))
     stage.annotate(frame)
     assert bone_lengths(frame.joints_3d.astype(np.float64)).sum() == pytest.approx(bone_sum_for_height(1.90), rel=1e-5)
-    assert frame.header["scale"]["factor"] == pytest.approx(factor)
+    assert frame.person.scale["factor"] == pytest.approx(factor)
 
 
 @pytest.mark.parametrize("walk", [True, False], ids=["walking", "standing_still"])
@@ -68,7 +68,7 @@ def test_floor_from_foot_contacts_gives_a_y_up_world(walk):
     frames, truths = _standing_frames(60, seed=1, walk=walk)
     for frame in frames:
         stage.annotate(frame)
-    head = frames[-1].header["world_frame"]
+    head = frames[-1].world_frame
     assert head["name"] == "floor" and head["up"] == "y" and head["source"] == ("foot_contacts" if walk else "body_up")
     assert head["camera_height_m"] == pytest.approx(CAMERA_HEIGHT, abs=0.05)
     world = frames[-1].arrays["joints_world"]
@@ -122,12 +122,12 @@ def test_board_on_the_floor_gives_metric_floor_scale_and_world(tmp_path):
     stage = CalibrationStage.from_file(cam_path, SIZE, CalibrationOptions(scale_mode="floor"))
     frames, truths = _standing_frames(40, seed=3)
     for frame in frames:
-        frame.joints_3d = frame.joints_3d * np.float32(0.8)
+        frame.person.joints_3d = frame.joints_3d * np.float32(0.8)
         stage.annotate(frame)
-    head = frames[-1].header
-    assert head["scale"]["converged"] and head["scale"]["factor"] == pytest.approx(1.25, rel=0.03)
-    assert head["scale"]["estimated_height_m"] == pytest.approx(HEIGHT, rel=0.03)
-    assert head["world_frame"]["source"] == "board"
+    scale = frames[-1].person.scale
+    assert scale["converged"] and scale["factor"] == pytest.approx(1.25, rel=0.03)
+    assert scale["estimated_height_m"] == pytest.approx(HEIGHT, rel=0.03)
+    assert frames[-1].world_frame["source"] == "board"
     assert frames[-1].arrays["joints_world"][0, 1] == pytest.approx(truths[-1][0, 1], abs=0.05)
 
 
@@ -138,9 +138,9 @@ def test_foot_contacts_can_be_chosen_over_a_board_floor():
     frames, _ = _standing_frames(40, seed=4)
     for frame in frames:
         stage.annotate(frame)
-    head = frames[-1].header["world_frame"]
+    head = frames[-1].world_frame
     assert head["source"] == "foot_contacts" and head["camera_height_m"] == pytest.approx(CAMERA_HEIGHT, abs=0.05)
     stage.reset()
     frame = _standing_frames(1, seed=5)[0][0]
     stage.annotate(frame)
-    assert "joints_world" not in frame.arrays and frame.header["world_frame"]["name"] is None
+    assert "joints_world" not in frame.arrays and frame.world_frame["name"] is None

@@ -1,7 +1,7 @@
 """MediaPipe-style smoothing of tracked landmarks."""
 import numpy as np
 
-from engines.blazepose.tracking import PoseSmoother, object_scale
+from engines.blazepose.tracking import LandmarkSmoother, object_scale
 
 SIZE = (640, 480)
 
@@ -23,7 +23,7 @@ def test_object_scale_is_the_alignment_square():
 def test_smoothing_reduces_jitter_and_can_be_switched_off():
     rng = np.random.default_rng(0)
     frames = [_frame(rng, 0.002) for _ in range(60)]
-    on, off = PoseSmoother(True), PoseSmoother(False)
+    on, off = LandmarkSmoother(True), LandmarkSmoother(False)
     out_on = np.stack([on(lm, aux, None, (k + 1) / 30, SIZE)[0][:, :2] for k, (lm, aux) in enumerate(frames)])
     out_off = np.stack([off(lm, aux, None, (k + 1) / 30, SIZE)[0][:, :2] for k, (lm, aux) in enumerate(frames)])
     raw = np.stack([lm[:, :2] for lm, _ in frames])
@@ -33,7 +33,7 @@ def test_smoothing_reduces_jitter_and_can_be_switched_off():
 
 def test_lost_restarts_positions_but_keeps_visibility():
     rng = np.random.default_rng(1)
-    smoother = PoseSmoother(True)
+    smoother = LandmarkSmoother(True)
     lm, aux = _frame(rng, 0.0)
     smoother(lm, aux, None, 1 / 30, SIZE)
     smoother.lost()

@@ -15,7 +15,8 @@ from engines.trt_engine import TensorRTUnavailable
 from semgcn.codec import default_intrinsics, normalize_2d
 from semgcn.export import export_onnx
 from semgcn.layers import SemGraphConv
-from semgcn.models import build_model, save_checkpoint
+from semgcn.checkpoint import save_checkpoint
+from semgcn.models import build_model
 
 
 @pytest.fixture(scope="module")
@@ -68,21 +69,19 @@ def test_single_pose_in_single_pose_out(lifter):
 
 
 def test_lost_joints_are_lifted_as_collapsed_bones(lifter):
-    kp = _poses(2)
+    from semgcn.codec import prepare_keypoints
+
+    kp = _poses(1)[0]
     filled = kp.copy()
-    filled[:, 12] = filled[:, 11]                        # left wrist onto the left elbow
+    filled[12] = filled[11]                              # left wrist onto the left elbow
     with_nan = kp.copy()
-    with_nan[:, 12] = np.nan
-    lost = np.zeros(16, bool)
-    lost[12] = True
-    got = lifter.predict(with_nan, image_size=(640, 480), lost=lost)
-    np.testing.assert_allclose(got, lifter.predict(filled, image_size=(640, 480)), atol=1e-6)
-    with pytest.raises(ValueError, match="NaN"):         # NaN in a joint not marked lost
+    with_nan[12] = np.nan
+    prepared, confidence = prepare_keypoints(with_nan, np.ones(16))
+    got = lifter.predict(prepared, image_size=(640, 480))
+    np.testing.assert_allclose(got, lifter.predict(filled, image_size=(640, 480)), atol=1e-5)
+    assert confidence[12] == 0
+    with pytest.raises(ValueError, match="NaN"):         # the lifter itself takes finite keypoints only
         lifter.predict(with_nan, image_size=(640, 480))
-    torso = np.zeros(16, bool)
-    torso[1] = True
-    with pytest.raises(ValueError, match="right_hip"):
-        lifter.predict(kp, image_size=(640, 480), lost=torso)
 
 
 def test_per_pose_cameras_equal_one_call_per_pose(lifter):
@@ -134,7 +133,7 @@ def test_malformed_camera_raises_value_error(lifter, kwargs, match):
 
 
 def test_torch_backend_agrees_with_onnxruntime(model_files, lifter):
-    torch_lifter = Lifter(backend="torch", model_path=model_files[2], device="cpu")
+    torch_lifter = Lifter(backend="torch", model_path=model_files[2])
     kp = _poses(5, seed=3)
     np.testing.assert_allclose(torch_lifter.predict(kp, (1280, 720)), lifter.predict(kp, (1280, 720)), atol=1e-4)
     assert torch_lifter.info.backend == "torch" and torch_lifter.info.details["device"] == "cpu"
@@ -161,6 +160,31 @@ def test_bad_construction_is_explained(model_files, tmp_path):
         Lifter(model_path=junk)
 
 
+def test_options_name_the_same_things_as_the_detectors_and_both_engines_are_context_managers(model_files):
+    from dataclasses import fields
+
+    from engines.backends import DETECTOR_BACKENDS, LIFTER_BACKENDS
+    from engines.detector import DetectorOptions
+    from engines.lifter import LifterOptions
+
+    shared = {f.name for f in fields(LifterOptions)} & {f.name for f in fields(DetectorOptions)}
+    assert shared == {"backend", "threads", "fp16", "trt_cache_dir"}
+    assert {"onnxruntime", "onnxruntime-cuda", "tensorrt"} <= set(LIFTER_BACKENDS) & set(DETECTOR_BACKENDS)
+    with Lifter(options=LifterOptions(model_path=str(model_files[1]), threads=1)) as lifter:
+        assert lifter.options.threads == 1 and lifter.predict(_poses(1), (640, 480)).shape == (1, 16, 3)
+    with pytest.raises(ValueError, match="threads"):
+        Lifter(model_path=model_files[1], threads=-1)
+
+
+def test_torch_cuda_falls_back_to_the_cpu_with_a_warning(model_files, caplog):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: nothing falls back")
+    lifter = Lifter(backend="torch-cuda", model_path=model_files[2])
+    assert lifter.info.details["device"] == "cpu" and "no CUDA device" in caplog.text
+
+
 def test_cuda_provider_falls_back_to_cpu_with_a_warning(model_files):
     import onnxruntime as ort
 
@@ -168,7 +192,7 @@ def test_cuda_provider_falls_back_to_cpu_with_a_warning(model_files):
         pytest.skip("this machine has the CUDA provider: nothing falls back")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        lifter = Lifter(model_path=model_files[1], providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+        lifter = Lifter(backend="onnxruntime-cuda", model_path=model_files[1])
     assert lifter.info.details["providers"] == ["CPUExecutionProvider"]
     assert any("CUDAExecutionProvider" in str(w.message) for w in caught)
 

@@ -47,23 +47,30 @@ def test_bad_keypoints_get_a_clear_value_error(bad):
         check_keypoints(bad)
 
 
-def test_lost_limbs_sit_on_their_nearest_kept_ancestor():
-    from semgcn.codec import fill_lost_limbs
+def test_lost_limbs_sit_on_their_nearest_kept_ancestor_with_confidence_zero():
+    from semgcn.codec import prepare_keypoints
 
     kp = np.arange(32, dtype=np.float64).reshape(16, 2)
     kp[11] = kp[12] = np.nan  # left elbow and wrist lost: both take the left shoulder (10)
-    lost = np.zeros(16, bool)
-    lost[[11, 12]] = True
-    out = fill_lost_limbs(kp, lost)
-    assert out.shape == (16, 2) and np.all(np.isfinite(out))
+    conf = np.full(16, 0.9)
+    conf[15] = 0.05           # right wrist barely seen: lost only under a threshold
+    out, out_conf = prepare_keypoints(kp, conf)
+    assert out.shape == (16, 2) and out.dtype == np.float32 and np.all(np.isfinite(out))
     assert np.array_equal(out[11], kp[10]) and np.array_equal(out[12], kp[10])
     assert np.array_equal(np.delete(out, [11, 12], 0), np.delete(kp, [11, 12], 0))
+    assert out_conf[11] == out_conf[12] == 0 and out_conf[15] == np.float32(0.05)
+    out, out_conf = prepare_keypoints(kp, conf, lost_below=0.1)
+    assert np.array_equal(out[15], kp[14]) and out_conf[15] == 0  # onto the right elbow
 
 
 def test_a_lost_torso_joint_cannot_be_filled():
-    from semgcn.codec import fill_lost_limbs
+    from semgcn.codec import prepare_keypoints
 
-    lost = np.zeros(16, bool)
-    lost[13] = True  # right shoulder
+    kp = np.zeros((16, 2))
+    kp[13] = np.nan  # right shoulder
     with pytest.raises(ValueError, match="right_shoulder"):
-        fill_lost_limbs(np.zeros((16, 2)), lost)
+        prepare_keypoints(kp, np.ones(16))
+    with pytest.raises(ValueError, match="shape"):
+        prepare_keypoints(np.zeros((16, 3)), np.ones(16))
+    with pytest.raises(ValueError, match="one pose"):
+        prepare_keypoints(np.zeros((16, 2)), np.ones(15))

@@ -21,7 +21,7 @@ def _world_32(frames: int, seed: int) -> np.ndarray:
     return (base[None] + walk).astype(np.float32)
 
 
-def _write(folder, subjects, frames=10, mm=False, with_2d=True, joints_2d=17):
+def write_h36m_npz(folder, subjects, frames=10, mm=False, with_2d=True, joints_2d=17):
     pos3d = {s: {"Walking 1": _world_32(frames, i), "Eating": _world_32(frames, 10 + i)}
              for i, s in enumerate(subjects)}
     if mm:
@@ -58,7 +58,7 @@ def test_joint_selection():
 
 @pytest.mark.parametrize("mm,joints_2d", [(False, 17), (True, 16)])
 def test_protocol1_split_shapes_and_consistency(tmp_path, mm, joints_2d):
-    _write(tmp_path, TRAIN_SUBJECTS + TEST_SUBJECTS, frames=10, mm=mm, joints_2d=joints_2d)
+    write_h36m_npz(tmp_path, TRAIN_SUBJECTS + TEST_SUBJECTS, frames=10, mm=mm, joints_2d=joints_2d)
     data = load_h36m_protocol1(tmp_path, stride=5)
     # 5 train subjects x 2 actions x 4 cameras x 2 frames (10 frames, stride 5); 2 test subjects.
     assert data.train[0].shape == (5 * 2 * 4 * 2, 16, 2) and data.train[1].shape == (80, 16, 3)
@@ -80,7 +80,7 @@ def test_protocol1_split_shapes_and_consistency(tmp_path, mm, joints_2d):
 
 
 def test_without_2d_file_the_3d_is_projected(tmp_path):
-    _write(tmp_path, ("S1",), with_2d=False)
+    write_h36m_npz(tmp_path, ("S1",), with_2d=False)
     x, y = load_split(tmp_path, ("S1",), stride=1)
     assert x.shape == (2 * 4 * 10, 16, 2) and y.shape == (80, 16, 3)
 
@@ -88,16 +88,6 @@ def test_without_2d_file_the_3d_is_projected(tmp_path):
 def test_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="data_3d_h36m.npz"):
         load_split(tmp_path, ("S1",))
-    _write(tmp_path, ("S1",))
+    write_h36m_npz(tmp_path, ("S1",))
     with pytest.raises(ValueError, match="no subject S9"):
         load_split(tmp_path, ("S9",))
-
-
-def test_train_cli_runs_the_protocol(tmp_path):
-    from tools.train import main
-
-    _write(tmp_path, TRAIN_SUBJECTS + TEST_SUBJECTS, frames=10)
-    out = tmp_path / "run"
-    assert main(["--h36m", str(tmp_path), "--model", "resgcn", "--epochs", "1", "--steps-per-epoch", "2",
-                 "--out", str(out), "--no-progress"]) == 0
-    assert (out / "best.pt").exists() and (out / "history.json").exists()

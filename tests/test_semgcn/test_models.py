@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from semgcn.layers import GraphConv
-from semgcn.models import (MODEL_NAMES, build_model, count_parameters, load_checkpoint,
-                           save_checkpoint, semgconv_layers)
+from semgcn.checkpoint import load_checkpoint, save_checkpoint
+from semgcn.models import MODEL_NAMES, build_model, count_parameters, semgconv_layers
 from semgcn.nonlocal_layer import GraphNonLocal
 
 #: Published parameter counts (Table 1 and Table 3 of the paper).

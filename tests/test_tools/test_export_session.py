@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from realtime.bvh_export import camera_to_bvh, joints_to_bvh
 from realtime.recorder import Recorder
-from realtime.wire import encode
+from realtime.recording.exports import csv_columns
 from semgcn.bvh import bone_length_spread, forward_kinematics, read_bvh
+from semgcn.bvh.write import camera_to_bvh, joints_to_bvh
 from semgcn.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, bone_lengths
-from tests.test_realtime.session_fixtures import encoded, synthetic_frames
-from tools.export_session import csv_columns, main
+from tests.test_realtime.test_recording.session_fixtures import encoded, synthetic_frames
+from tools.export_session import main
 
 
 def record(directory, messages):
@@ -85,7 +85,7 @@ def test_bvh_with_per_frame_lengths_reproduces_lifter_like_joints_within_1mm(tmp
     for frame in frames:  # lifter-like output: 5 mm jitter on every joint, bone lengths vary
         if frame.has_person:
             noisy = frame.joints_3d + rng.normal(0, 0.005, (16, 3)).astype(np.float32)
-            frame.joints_3d = noisy - noisy[:1]
+            frame.person.joints_3d = noisy - noisy[:1]
     path = record(tmp_path, encoded(frames))
     out = tmp_path / "exact.bvh"
     assert main([str(path), "--to", "bvh", "--out", str(out), "--bone-lengths", "per-frame"]) == 0
@@ -118,12 +118,12 @@ def test_bvh_holds_poses_over_dropped_frames_to_keep_the_recorded_speed(tmp_path
 def test_bvh_root_follows_root_translation(tmp_path):
     frames = synthetic_frames(60, empty_every=0)
     for i, frame in enumerate(frames):
-        frame.arrays["root_translation"] = np.array([0.01 * i, -0.9, 3.0 + 0.02 * i], np.float32)
-    path = record(tmp_path, [encode(f, t_publish=f.t_capture + 0.02) for f in frames])
+        frame.person.root_translation = np.array([0.01 * i, -0.9, 3.0 + 0.02 * i], np.float32)
+    path = record(tmp_path, encoded(frames))
     out = tmp_path / "walk.bvh"
     assert main([str(path), "--to", "bvh", "--out", str(out), "--unit", "cm"]) == 0
     _, fk = bvh_joint_positions(out)
-    want = camera_to_bvh(np.stack([f.joints_3d + f.arrays["root_translation"] for f in frames])) * 100
+    want = camera_to_bvh(np.stack([f.joints_3d + f.person.root_translation for f in frames])) * 100
     assert np.abs(fk - want).max() < 0.1  # 1 mm, in centimetres
 
 

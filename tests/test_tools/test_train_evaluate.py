@@ -98,3 +98,15 @@ def test_ablation_writes_the_table(tiny_mocap, tmp_path, capsys):
     assert "python -m tools.ablation" in text and (tmp_path / "abl.png").stat().st_size > 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     assert [x["model"] for x in lines] == ["ResGCN", "FC (Martinez et al.)", "FC, ~1/10 parameters"]
+
+
+def test_train_cli_runs_the_protocol(tmp_path):
+    from semgcn.datasets.h36m import TEST_SUBJECTS, TRAIN_SUBJECTS
+    from tests.test_semgcn.test_h36m import write_h36m_npz
+    from tools.train import main
+
+    write_h36m_npz(tmp_path, TRAIN_SUBJECTS + TEST_SUBJECTS, frames=10)
+    out = tmp_path / "run"
+    assert main(["--h36m", str(tmp_path), "--model", "resgcn", "--epochs", "1", "--steps-per-epoch", "2",
+                 "--out", str(out), "--no-progress"]) == 0
+    assert (out / "best.pt").exists() and (out / "history.json").exists()

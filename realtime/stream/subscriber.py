@@ -1,0 +1,207 @@
+"""Receive the live pose stream: ``decode``, a ``Subscriber`` class and a command line.
+
+    python -m realtime.subscriber --connect tcp://127.0.0.1:5555            # print the stream
+    python -m realtime.subscriber --connect tcp://127.0.0.1:5555 --csv poses.csv --count 300
+
+In your own program (a game engine bridge, a robot controller)::
+
+    from realtime.subscriber import Subscriber
+    with Subscriber("tcp://127.0.0.1:5555", conflate=True) as sub:
+        while True:
+            frame = sub.recv(timeout_ms=1000)        # None on timeout
+            if frame is not None and frame.has_person:
+                use(frame.joints_3d)                 # (16, 3) float32 metres, camera frame
+                                                     # (frame.people: every person, a PersonPose each)
+
+A malformed or foreign message raises ``WireError`` from ``recv``; ``iterate`` and the command line
+report it on one line and go on with the next message.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import zmq
+
+from realtime.core.cli import configure_logging
+from realtime.core.records import FrameResult, PersonPose
+from realtime.stream.wire import TOPIC, Frame, WireError, decode
+from semgcn.skeleton import JOINT_NAMES
+
+__all__ = ["Frame", "FrameResult", "PersonPose", "WireError", "decode", "Subscriber", "iterate", "csv_header",
+           "csv_row", "main"]
+log = logging.getLogger(__name__)
+
+
+class Subscriber:
+    """A SUB socket connected to the stream.
+
+    Args:
+        address: endpoint of the publisher, e.g. ``tcp://127.0.0.1:5555``.
+        conflate: keep only the newest frame: ``recv`` skips every frame already queued and returns
+            the latest (for consumers that want the current pose, not every pose). ZeroMQ's own
+            ``ZMQ_CONFLATE`` cannot be used: it does not support multipart messages.
+        topic: topic prefix to subscribe to (the stream's is ``b"pose"``; ``b""`` takes everything).
+        rcvhwm: messages queued before ZeroMQ drops new ones for this subscriber.
+        context: ZeroMQ context; the global instance when None.
+    """
+
+    def __init__(self, address: str, conflate: bool = False, topic: bytes = TOPIC, rcvhwm: int = 100,
+                 context: zmq.Context | None = None):
+        self.address = address
+        self.conflate = conflate
+        self.received = 0
+        self.skipped = 0
+        self._socket = (context or zmq.Context.instance()).socket(zmq.SUB)
+        self._socket.setsockopt(zmq.RCVHWM, rcvhwm)
+        self._socket.setsockopt(zmq.LINGER, 0)
+        self._socket.setsockopt(zmq.SUBSCRIBE, topic)
+        self._socket.connect(address)
+
+    def recv_parts(self, timeout_ms: int | None = 1000) -> list[bytes] | None:
+        """The raw parts of the next message (newest one with ``conflate``), or None on timeout."""
+        if not self._socket.poll(timeout_ms if timeout_ms is not None else -1, zmq.POLLIN):
+            return None
+        parts = self._socket.recv_multipart()
+        while self.conflate:
+            try:
+                parts = self._socket.recv_multipart(zmq.NOBLOCK)
+                self.skipped += 1
+            except zmq.Again:
+                break
+        self.received += 1
+        return parts
+
+    def recv(self, timeout_ms: int | None = 1000) -> FrameResult | None:
+        """The next frame, or None when nothing arrived within ``timeout_ms`` (None: wait forever).
+
+        Raises:
+            WireError: the message is not a valid frame (the subscriber stays usable).
+        """
+        parts = self.recv_parts(timeout_ms)
+        return None if parts is None else decode(parts)
+
+    def close(self) -> None:
+        self._socket.close(0)
+
+    def __enter__(self) -> "Subscriber":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def iterate(subscriber: Subscriber, count: int | None = None, timeout_s: float | None = None,
+            on_error: Callable[[WireError], None] | None = None) -> Iterator[FrameResult]:
+    """Yield valid frames; report malformed messages through ``on_error`` and carry on.
+
+    Args:
+        subscriber: a connected ``Subscriber``.
+        count: stop after this many valid frames (None: never).
+        timeout_s: stop when no message arrived for this long (None: wait forever).
+        on_error: called with each ``WireError``; default logs one warning.
+    """
+    on_error = on_error or (lambda exc: log.warning("skipped a message: %s", exc))
+    delivered = 0
+    timeout_ms = None if timeout_s is None else int(timeout_s * 1000)
+    while count is None or delivered < count:
+        try:
+            frame = subscriber.recv(timeout_ms)
+        except WireError as exc:
+            on_error(exc)
+            continue
+        if frame is None:
+            return
+        delivered += 1
+        yield frame
+
+
+def csv_header() -> list[str]:
+    """Column names of the CSV the command line writes (one row per frame)."""
+    columns = ["frame_index", "seq", "t_capture", "t_publish", "latency_ms", "has_person", "error"]
+    for name in JOINT_NAMES:
+        columns += [f"{name}_x", f"{name}_y", f"{name}_z"]
+    for name in JOINT_NAMES:
+        columns += [f"{name}_u", f"{name}_v", f"{name}_conf"]
+    return columns
+
+
+def csv_row(frame: FrameResult) -> list:
+    """One CSV row: timestamps, then 3D joints (m) and 2D keypoints (px); empty cells without a person."""
+    row = [frame.frame_index, frame.header.get("seq", ""), f"{frame.t_capture:.6f}", f"{frame.t_publish:.6f}",
+           f"{frame.latency_s * 1e3:.2f}", int(frame.has_person), frame.header.get("error", "")]
+    n = len(JOINT_NAMES)
+    joints = frame.joints_3d if frame.joints_3d is not None else np.full((n, 3), np.nan)
+    kp = frame.keypoints_2d if frame.keypoints_2d is not None else np.full((n, 2), np.nan)
+    conf = frame.confidence if frame.confidence is not None else np.full((n,), np.nan)
+    row += ["" if np.isnan(v) else f"{v:.5f}" for v in joints.reshape(-1)]
+    row += ["" if np.isnan(v) else f"{v:.3f}" for v in np.column_stack([kp, conf]).reshape(-1)]
+    return row
+
+
+def describe(frame: FrameResult) -> str:
+    """One printed line per frame."""
+    text = f"frame {frame.frame_index:6d}  latency {frame.latency_s * 1e3:7.1f} ms  "
+    if not frame.has_person:
+        return text + ("nobody" if "error" not in frame.header else f"no pose ({frame.header['error']})")
+    head, pelvis = frame.joints_3d[JOINT_NAMES.index("head")], frame.joints_3d[0]
+    return text + f"person  head-pelvis {np.linalg.norm(head - pelvis):.2f} m  head {np.round(head, 3).tolist()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    parser = argparse.ArgumentParser(prog="python -m realtime.subscriber",
+                                     description="Print the live pose stream (semgcn.pose/1, docs/stream_format.md) "
+                                     "or write it to CSV. Malformed messages are reported on stderr and skipped.",
+                                     epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connect", default="tcp://127.0.0.1:5555",
+                        help="publisher endpoint to connect to (default: %(default)s)")
+    parser.add_argument("--csv", metavar="FILE", help="write one row per frame to this CSV file instead of printing")
+    parser.add_argument("--count", type=int, default=None, help="stop after this many frames (default: run until Ctrl-C)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="stop when no message arrived for this many seconds (default: wait forever)")
+    parser.add_argument("--latest", action="store_true",
+                        help="conflate: skip queued frames and always take the newest one")
+    args = parser.parse_args(argv)
+    writer, handle = None, None
+    frames, lost, last_seq = 0, 0, None
+    try:
+        with Subscriber(args.connect, conflate=args.latest) as sub:
+            if args.csv:
+                handle = open(args.csv, "w", newline="")
+                writer = csv.writer(handle)
+                writer.writerow(csv_header())
+            started = time.monotonic()
+            skipped = lambda exc: print(f"error: skipped a message: {exc}", file=sys.stderr, flush=True)  # noqa: E731
+            for frame in iterate(sub, count=args.count, timeout_s=args.timeout, on_error=skipped):
+                frames += 1
+                seq = frame.header.get("seq")
+                if isinstance(seq, int) and last_seq is not None and seq > last_seq + 1:
+                    lost += seq - last_seq - 1  # messages this subscriber missed (its queue was full)
+                last_seq = seq if isinstance(seq, int) else last_seq
+                if writer is not None:
+                    writer.writerow(csv_row(frame))
+                else:
+                    print(describe(frame), flush=True)
+    except KeyboardInterrupt:
+        pass
+    except (OSError, zmq.ZMQError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if handle is not None:
+            handle.close()
+    elapsed = time.monotonic() - started if frames else 0.0
+    print(f"received {frames} frames" + (f" in {elapsed:.1f} s" if frames else "")
+          + (f", missed {lost} (seq gaps)" if lost else "")
+          + (f", written to {args.csv}" if args.csv else ""), file=sys.stderr)
+    return 1 if args.count is not None and frames < args.count else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
