@@ -106,6 +106,23 @@ def make_consumers(args, engines: dict[str, str] | None = None, burst: bool = Fa
     return consumers
 
 
+def make_bridges(args) -> list:
+    """The bridges the user asked for (``realtime.bridges``), after the publisher and the recorder."""
+    from realtime.app.options import bridge_modules
+
+    bridges = []
+    for name, module in bridge_modules():
+        try:
+            consumer = module.consumer_from_args(args)
+        except Exception as exc:  # noqa: BLE001 - a missing library, a bad address: one line, exit 2
+            for bridge in bridges:
+                bridge.close()
+            raise SetupError(f"{name}: {one_line(exc)}") from None
+        if consumer is not None:
+            bridges.append(consumer)
+    return bridges
+
+
 def start_viewer(address: str) -> subprocess.Popen | None:
     """The Open3D viewer in its own process (a crash or close there never touches the pipeline)."""
     connect = address.replace("0.0.0.0", "127.0.0.1").replace("//*:", "//127.0.0.1:")

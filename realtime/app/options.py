@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 
 from engines.backends import DETECTOR_BACKENDS, LIFTER_BACKENDS
 
@@ -26,7 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_options(p.add_argument_group("engines"))
     _calibration_options(p.add_argument_group("calibration"))
     _output_options(p.add_argument_group("output"))
+    for name, module in bridge_modules():
+        module.add_arguments(p.add_argument_group(f"bridge: {name}"))
     return p
+
+
+def bridge_modules() -> list[tuple[str, object]]:
+    """The bridge modules ``run_live.py`` offers (``realtime.bridges.BRIDGES``), imported."""
+    from realtime.bridges import BRIDGES
+    return [(name, importlib.import_module(f"realtime.bridges.{name}")) for name in BRIDGES]
 
 
 def _source_options(src) -> None:

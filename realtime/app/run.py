@@ -8,8 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-from realtime.app.build import (SetupError, describe_engines, make_calibration, make_consumers, make_detector,
-                                make_lifter, one_line, start_viewer)
+from realtime.app.build import (SetupError, describe_engines, make_bridges, make_calibration, make_consumers,
+                                make_detector, make_lifter, one_line, start_viewer)
 from realtime.app.options import build_parser, check_args
 from realtime.core.cli import configure_logging
 from realtime.core.sources import SourceError, SourceOptions, open_source
@@ -47,6 +47,12 @@ def run_replay(args, stop: threading.Event) -> int:
     if not Path(path).exists():
         raise SetupError(f"no such recording: {path}")
     consumers = make_consumers(args, burst=not args.speed)
+    try:
+        consumers += make_bridges(args)
+    except SetupError:
+        for consumer in consumers:
+            consumer.close()
+        raise
     wait_for_subscribers(args, consumers[0], stop)
     started = time.perf_counter()
     try:
@@ -115,6 +121,13 @@ def run_pipeline(args, stop: threading.Event) -> int:
         consumers = make_consumers(args, engines)
     except BaseException:
         source.stop()
+        raise
+    try:
+        consumers += make_bridges(args)
+    except SetupError:
+        source.stop()
+        for consumer in consumers:
+            consumer.close()
         raise
     publisher = consumers[0]
     if not args.headless:

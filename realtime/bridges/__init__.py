@@ -1,0 +1,17 @@
+"""Bridges: consumers that carry the pose stream into other protocols (game engines, avatar apps, robots).
+
+A bridge is a pipeline consumer (``name``, ``consume(result)``, ``close()``; ``realtime.core.pipeline``)
+that turns each ``FrameResult`` into another protocol's messages. It runs in two ways:
+
+* inside ``run_live.py``: a bridge module listed in ``BRIDGES`` provides ``add_arguments(group)``
+  (its command-line options) and ``consumer_from_args(args)`` (the consumer, or None when the user
+  did not ask for it), and the app adds it after the publisher and the recorder;
+* on its own, fed by a running stream or a recording: ``python -m realtime.bridges.<name> --connect
+  tcp://... | --session FILE``, with ``realtime.bridges.feed`` doing the receiving and the pacing.
+
+A bridge module imports its protocol's library (python-osc, rclpy, ...) only when its consumer is
+made, so that listing it here costs nothing to a user who does not use it.
+"""
+
+#: Bridge modules under ``realtime.bridges`` that ``run_live.py`` offers, in the order they run.
+BRIDGES: tuple[str, ...] = ()
