@@ -3,6 +3,7 @@
     python -m tools.bench_live                                   # shared/media/tfjs_models/pose_1.mp4
     python -m tools.bench_live --source demo --frames 150
     python -m tools.bench_live --source clip.mp4 --detector onnxruntime-cuda --lifter tensorrt
+    python -m tools.bench_live --vmc 127.0.0.1:39539      # any bridge of run_live.py, with its own options
 
 Every frame of the source goes through two paths, one right after the other (alternating which goes
 first): "detector alone" runs only the 2D detector; "full pipeline" runs detector -> SemGCN lifter ->
@@ -27,6 +28,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.app.build import make_bridges
+from realtime.app.options import bridge_modules
 from realtime.core.evaluation import Evaluator
 from realtime.core.pipeline import Pipeline, PipelineOptions
 from realtime.core.smoothing import SmoothingStage
@@ -53,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-smooth", action="store_true", help="leave out the One Euro smoothing stage")
     p.add_argument("--warmup", type=int, default=5, help="frames run through both paths untimed first (default: %(default)s)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    for name, module in bridge_modules():  # the bridges of run_live.py, timed as stages of the full path
+        module.add_arguments(p.add_argument_group(f"bridge: {name}"))
     return p
 
 
@@ -121,7 +126,7 @@ def run(args) -> dict:
         return CalibrationStage.uncalibrated(size)
 
     evaluator = Evaluator.for_source(source)
-    consumers, stages = [publisher], []
+    consumers, stages = [publisher, *make_bridges(args)], []
     if evaluator is not None:
         consumers.append(evaluator)
         stages.append(evaluator)
@@ -173,11 +178,13 @@ def report(res: dict, args) -> list[str]:
              f"full pipeline {res['frames_with_person']['full']})",
              f"detector: {args.detector} ({args.detector_threads or 'default'} threads), lifter: {args.lifter}, "
              f"smoothing: {'off' if args.no_smooth else 'on'}; paths interleaved frame by frame",
-             f"{'':34s}{'fps':>8s}{'p50 ms':>10s}{'p99 ms':>10s}{'mean ms':>10s}"]
+             f"{'':34s}{'fps':>8s}{'p50 ms':>10s}{'p99 ms':>10s}{'mean ms':>10s}{'x detector':>12s}"]
 
     def row(name, fps, summary):
         fps_text = f"{fps:8.2f}" if fps is not None else f"{'':8s}"
-        lines.append(f"{name:34s}{fps_text}{summary['p50_ms']:10.2f}{summary['p99_ms']:10.2f}{summary['mean_ms']:10.2f}")
+        ratio = summary["mean_ms"] / det["latency_ms"]["mean_ms"]  # of the detector's own time per frame
+        lines.append(f"{name:34s}{fps_text}{summary['p50_ms']:10.2f}{summary['p99_ms']:10.2f}"
+                     f"{summary['mean_ms']:10.2f}{ratio:12.4f}")
     row("detector alone, end to end", det["fps"], det["latency_ms"])
     row("full pipeline, end to end", full["fps"], full["latency_ms"])
     row("full pipeline, to subscriber", None, full["latency_to_subscriber_ms"])
@@ -190,7 +197,7 @@ def report(res: dict, args) -> list[str]:
                  f"p99 latency {full['latency_ms']['p99_ms'] / det['latency_ms']['p99_ms']:.3f}; "
                  f"lifting + streaming add {added:+.2f} ms at p50")
     lines.append("(stage means add up to the end-to-end mean; p50s do not add up, and on a shared machine the tails "
-                 "come from other processes taking the CPU)")
+                 "come from other processes taking the CPU; 'x detector': mean time / the detector alone's mean time)")
     for name, acc in res["accuracy_mm"].items():
         lines.append(f"3D error vs demo ground truth, {name}: mean {acc['mean_ms']:.1f} mm over {acc['count']} frames")
     return lines
