@@ -1,20 +1,27 @@
 """Accuracy metrics of the paper, numpy only (no torch: the evaluation and the app may use them).
 
 All functions take poses shaped ``(N, J, 3)`` (or ``(J, 3)``) in any unit and return the same unit;
-:func:`pose_errors_mm` takes metres and reports millimetres, the three ways every figure is given:
+:func:`pose_errors_mm` takes metres and reports millimetres (and degrees), the ways every figure is given:
 
-* ``mpjpe_mm``: Protocol #1, mean per-joint position error after aligning the root joints.
-* ``mpjpe_scaled_mm``: Protocol #1 after the paper's scale calibration (Sect. 5.2): each predicted
-  pose is scaled so that the sum of its bone lengths equals that of the ground truth (the subject's;
-  the live app learns it from the user's height).
-* ``pmpjpe_mm``: Protocol #2, after a rigid alignment with scale (Procrustes: scale, rotation with
-  the reflection fix, translation) of each predicted pose onto the ground truth.
+* ``mpjpe_mm`` (P1): mean per-joint position error after aligning the root joints (MPJPE, the metric
+  of the paper's Protocol #1).
+* ``mpjpe_true_bones_mm`` (P1 with true bone lengths): MPJPE after scaling each predicted pose about
+  its root so that its bone lengths sum to those of *its own ground truth*. This uses the subject's
+  true size, which a monocular lifter cannot know; the live app approximates it with the user's
+  height (``run_live.py --height``). It is not the paper's scale calibration of Sect. 5.2.
+* ``pmpjpe_mm`` (P2): P-MPJPE, the error after a similarity alignment (Procrustes: scale, rotation with
+  the reflection fix, translation) of each predicted pose onto the ground truth. The paper's
+  "Protocol #2" is this metric on Human3.6M's Protocol #1 split; here it is computed on whatever
+  split is evaluated. It is not always below P1: Procrustes minimises the squared error, not the mean
+  distance, and aligns centroids, not roots; only the root-aligned *squared* error bounds it.
+* ``bone_angle_deg``: mean angle between predicted and true bone vectors (15 bones), in degrees:
+  how well the limbs point, whatever the size.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from semgcn.skeleton import ROOT, bone_lengths
+from semgcn.skeleton import ROOT, bone_lengths, bone_vectors
 
 
 def _batched(pose) -> np.ndarray:
@@ -54,7 +61,7 @@ def per_joint_errors(pred, target, root_align: bool = True) -> np.ndarray:
 
 
 def mpjpe(pred, target, root_align: bool = True) -> float:
-    """Mean per-joint position error (Protocol #1), in the unit of the inputs."""
+    """Mean per-joint position error (P1: MPJPE after root alignment), in the unit of the inputs."""
     return float(per_joint_errors(pred, target, root_align).mean())
 
 
@@ -89,7 +96,7 @@ def procrustes_align(pred, target) -> np.ndarray:
 
 
 def p_mpjpe(pred, target) -> float:
-    """Mean per-joint error after Procrustes alignment (Protocol #2), in the unit of the inputs."""
+    """Mean per-joint error after Procrustes alignment (P2: P-MPJPE), in the unit of the inputs."""
     p, t = _check_pair(pred, target)
     return float(np.linalg.norm(procrustes_align(p, t) - t, axis=-1).mean())
 
@@ -115,25 +122,34 @@ def scale_to_bone_length_sum(pred, target_sum, root: int = ROOT) -> np.ndarray:
     return p * (want / np.maximum(have, 1e-12))[:, None, None]
 
 
-def mpjpe_scale_calibrated(pred, target) -> float:
-    """Protocol #1 after scaling each prediction to the ground truth's sum of bone lengths."""
+def mpjpe_true_bone_lengths(pred, target) -> float:
+    """MPJPE after scaling each prediction to its own ground truth's sum of bone lengths (module docstring)."""
     p, t = _check_pair(pred, target)
     return mpjpe(scale_to_bone_length_sum(p, bone_length_sum(t)), t)
 
 
+def bone_angles_deg(pred, target) -> np.ndarray:
+    """Angle between each predicted and true bone vector, ``(N, 15)`` degrees."""
+    p, t = _check_pair(pred, target)
+    bp, bt = bone_vectors(p), bone_vectors(t)
+    cos = (bp * bt).sum(-1) / np.maximum(np.linalg.norm(bp, axis=-1) * np.linalg.norm(bt, axis=-1), 1e-12)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
 def pose_errors_mm(pred_m, target_m) -> dict[str, float]:
-    """The three figures for poses in metres, in millimetres.
+    """The figures for poses in metres: P1, P1 with true bone lengths and P2 in mm, bone angles in degrees.
 
     Args:
         pred_m: predicted poses in metres, ``(N, 16, 3)``.
         target_m: ground truth in metres, same shape.
     Returns:
-        ``{"mpjpe_mm", "mpjpe_scaled_mm", "pmpjpe_mm", "n"}``.
+        ``{"mpjpe_mm", "mpjpe_true_bones_mm", "pmpjpe_mm", "bone_angle_deg", "n"}``.
     """
     p, t = _check_pair(pred_m, target_m)
     return {
         "mpjpe_mm": 1000.0 * mpjpe(p, t),
-        "mpjpe_scaled_mm": 1000.0 * mpjpe_scale_calibrated(p, t),
+        "mpjpe_true_bones_mm": 1000.0 * mpjpe_true_bone_lengths(p, t),
         "pmpjpe_mm": 1000.0 * p_mpjpe(p, t),
+        "bone_angle_deg": float(bone_angles_deg(p, t).mean()),
         "n": int(p.shape[0]),
     }

@@ -1,18 +1,24 @@
 """Rig maps: from a BVH rig's joint names to the canonical 16 joints of ``shared/SKELETON.md``.
 
-Three rigs are known, and :func:`detect_rig` picks one from the joint names:
+Five rigs are known, and :func:`detect_rig` picks one from the joint names:
 
 * ``cmu_iclone``: the CMU database on the iClone ``CC_Base_*`` rig (centimetres; frame 0 is a
   prepended T-pose and is dropped; "ShareBone" / "Twist" helper bones are ignored because the map
   names the real joints);
 * ``reactidle``: the ReActIdle rig (metres; no Head bone: head = ``neck + 0.75 (face - neck)``, about
   ear level; no hand bone: the wrist is the forearm's end site);
+* ``cgspeed``: the "Daz-friendly" cgspeed conversion of CMU (``cmu_dance``, ``cmu_walk``: ``hip``,
+  ``rThigh`` / ``rShin`` / ``rFoot``, ``rShldr`` / ``rForeArm`` / ``rHand``, ``neck``, ``head``;
+  centimetres; only the root has position channels);
+* ``acclaim``: Acclaim ASF/AMC (HDM05), read by ``semgcn.acclaim``: a joint is the start of a bone
+  (the hip is where ``rfemur`` starts), neck base = start of ``lowerneck``, Head = start of ``head``;
 * ``common``: the widespread ``Hips / LeftUpLeg / LeftLeg / LeftFoot / LeftArm / LeftForeArm / LeftHand
   / Neck / Head`` naming (Mixamo and many others, with or without a ``prefix:``); head = Head origin
   + 0.05 m along unit(Head - Neck) as SKELETON.md says. Units are guessed from the rest pose.
 """
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from semgcn import skeleton as S
+from semgcn import acclaim
 from semgcn.bvh import BvhMotion, forward_kinematics, guess_unit, read_bvh, unit_scale
 
 # Joints taken directly from a rig joint's origin (canonical name -> rig key).
@@ -43,6 +50,9 @@ class RigMap:
             ``("lerp", neck_joint, face_joint, t)`` for ``neck + t (face - neck)``.
         unit: file unit ("m", "cm", "mm") or None to guess from the rest pose.
         drop_first_frames: frames to drop at the start (CMU: the prepended T-pose).
+        retarget: give every bone the length of :data:`REFERENCE_BONE_LENGTHS` (directions kept), for
+            a rig whose one body has implausible proportions (cgspeed: shoulder joints 0.23 m apart,
+            thigh shorter than shin, 1.47 m from ankle to head).
     """
 
     name: str
@@ -51,6 +61,7 @@ class RigMap:
     unit: str | None = None
     drop_first_frames: int = 0
     licence: str = field(default="", compare=False)
+    retarget: bool = False
 
 
 def _lr(template: dict[str, str], left: str, right: str) -> dict[str, str]:
@@ -81,6 +92,30 @@ REACTIDLE = RigMap(
     licence="ReActIdle, MIT",
 )
 
+CGSPEED = RigMap(
+    name="cgspeed",
+    joints=_lr({"hip": "{s}Thigh", "knee": "{s}Shin", "ankle": "{s}Foot", "shoulder": "{s}Shldr",
+                "elbow": "{s}ForeArm", "wrist": "{s}Hand"}, "l", "r"),
+    head=("offset", "head", "neck", 0.05),
+    unit="cm",
+    # Frame 0 is a T-pose and frames 1-4 blend from it into the motion (joints jump 0.1-0.8 m between
+    # them, against a median of 0.01-0.02 m per frame afterwards).
+    drop_first_frames=5,
+    licence="CMU Graphics Lab Motion Capture Database (mocap.cs.cmu.edu), cgspeed BVH conversion",
+    retarget=True,
+)
+
+#: Acclaim ASF/AMC (HDM05, CMU's own format): the names are the bones whose *start* is the joint
+#: (``semgcn.acclaim.forward_kinematics`` gives every bone's start point).
+ACCLAIM = RigMap(
+    name="acclaim",
+    joints=_lr({"hip": "{s}femur", "knee": "{s}tibia", "ankle": "{s}foot", "shoulder": "{s}humerus",
+                "elbow": "{s}radius", "wrist": "{s}wrist"}, "l", "r"),
+    head=("offset", "head", "lowerneck", 0.05),
+    unit="m",
+    licence="HDM05 (CC BY-SA 3.0): measure on it, do not train shipped weights on it",
+)
+
 COMMON = RigMap(
     name="common",
     joints=_lr({"hip": "{s}UpLeg", "knee": "{s}Leg", "ankle": "{s}Foot", "shoulder": "{s}Arm",
@@ -88,7 +123,12 @@ COMMON = RigMap(
     head=("offset", "Head", "Neck", 0.05),
 )
 
-RIGS: dict[str, RigMap] = {r.name: r for r in (CMU_ICLONE, REACTIDLE, COMMON)}
+#: Bone lengths (metres, ``semgcn.skeleton.BONES`` order) of the CMU iClone rig's one body (medians over
+#: its clips), the body that cgspeed clips of the same CMU captures are retargeted onto.
+REFERENCE_BONE_LENGTHS = (0.097, 0.477, 0.498, 0.097, 0.477, 0.498, 0.245, 0.245, 0.191,
+                          0.184, 0.252, 0.257, 0.184, 0.252, 0.257)
+
+RIGS: dict[str, RigMap] = {r.name: r for r in (CMU_ICLONE, REACTIDLE, CGSPEED, ACCLAIM, COMMON)}
 
 
 def _find(names: list[str], wanted: str) -> int | None:
@@ -158,6 +198,20 @@ def map_to_canonical(positions: np.ndarray, names: list[str], rig: RigMap) -> np
     return out
 
 
+def retarget_bone_lengths(joints: np.ndarray, lengths=REFERENCE_BONE_LENGTHS) -> np.ndarray:
+    """``(F, 16, 3)`` joints rebuilt from the pelvis with each bone's direction kept and its length set.
+
+    Symmetric bones (pelvis to hips, thorax to shoulders) point in opposite directions, so pelvis and
+    thorax stay the midpoints they are defined as, and the spine stays halfway between them.
+    """
+    vectors = S.bone_vectors(joints)
+    units = vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-9)
+    out = joints.copy()
+    for k, (child, parent) in enumerate(S.BONES):  # parents come first
+        out[:, child] = out[:, parent] + lengths[k] * units[:, k]
+    return out
+
+
 def proportions(joints: np.ndarray) -> dict[str, float]:
     """Median thorax-to-head distance and shoulder width (metres) of ``(F, 16, 3)`` joints."""
     j = S.JOINT_INDEX
@@ -199,20 +253,42 @@ class CanonicalClip:
 
 
 def load_canonical(path: str | Path, rig: RigMap | str | None = None,
-                   position_mode: str = "auto") -> CanonicalClip:
-    """Read a BVH file and map it to the 16 canonical joints in metres.
+                   position_mode: str = "auto", fps: float | None = None) -> CanonicalClip:
+    """Read a BVH file or an Acclaim AMC file and map it to the 16 canonical joints in metres.
 
     Args:
-        path: the BVH file.
+        path: the ``.bvh`` file, or an ``.amc`` file with its ``.asf`` skeleton in the same folder.
         rig: a :class:`RigMap`, a rig name, or None to detect it from the joint names.
         position_mode: passed to :func:`semgcn.bvh.forward_kinematics`.
+        fps: the true frame rate when the file's header is wrong (cmu_dance's salsa); None: the header's.
     Returns:
         the :class:`CanonicalClip` (frames dropped per the rig, e.g. CMU's T-pose).
     """
+    path = Path(path)
+    if path.suffix.lower() == ".amc":
+        return _load_acclaim(path, fps)
     clip: BvhMotion = read_bvh(path)
     names = clip.skeleton.names
     rig = detect_rig(names) if rig is None else (RIGS[rig] if isinstance(rig, str) else rig)
     scale = unit_scale(rig.unit or guess_unit(clip))
     positions = forward_kinematics(clip, position_mode)[rig.drop_first_frames:] * scale
-    joints = map_to_canonical(positions, names, rig).astype(np.float32)
-    return CanonicalClip(joints, 1.0 / max(clip.frame_time, 1e-6), rig.name, str(path))
+    joints = map_to_canonical(positions, names, rig)
+    if rig.retarget:
+        joints = retarget_bone_lengths(joints)
+    return CanonicalClip(joints.astype(np.float32), fps or 1.0 / max(clip.frame_time, 1e-6), rig.name, str(path))
+
+
+#: Frame rate of Acclaim clips whose AMC name does not say it (HDM05 names end in ``_120``).
+ACCLAIM_DEFAULT_FPS = 120.0
+
+
+def _load_acclaim(path: Path, fps: float | None) -> CanonicalClip:
+    skeletons = sorted(path.parent.glob("*.asf"))
+    if len(skeletons) != 1:
+        raise acclaim.AcclaimError(f"{path}: expected one .asf skeleton beside it, found {len(skeletons)}")
+    skeleton = acclaim.read_asf(skeletons[0])
+    positions, names = acclaim.forward_kinematics(skeleton, acclaim.read_amc(path, skeleton))
+    joints = map_to_canonical(positions, names, ACCLAIM).astype(np.float32)
+    m = re.search(r"_(\d+)$", path.stem)
+    rate = fps or (float(m.group(1)) if m else ACCLAIM_DEFAULT_FPS)
+    return CanonicalClip(joints, rate, ACCLAIM.name, str(path))

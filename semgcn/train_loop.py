@@ -161,7 +161,7 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
         record = {"epoch": epoch + 1, "step": step, "lr": _lr_at(opt, step, total_steps),
                   "train_loss": float(np.mean(losses)), "seconds": time.time() - t0, "val": val}
         history.append(record)
-        summary = " ".join(f"{k}: P1 {v['mpjpe_mm']:.1f} sP1 {v['mpjpe_scaled_mm']:.1f} P2 {v['pmpjpe_mm']:.1f}"
+        summary = " ".join(f"{k}: P1 {v['mpjpe_mm']:.1f} P1-true-bones {v['mpjpe_true_bones_mm']:.1f} P2 {v['pmpjpe_mm']:.1f} bones {v['bone_angle_deg']:.1f} deg"
                            for k, v in val.items())
         tqdm.write(f"epoch {epoch + 1}/{opt.epochs} loss {record['train_loss']:.4f} | {summary} (mm)")
         ckpt_meta = dict(meta or {}, epoch=epoch, step=step, history=history, options=asdict(opt),

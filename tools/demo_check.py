@@ -164,7 +164,7 @@ def report_lifting(truth: dict, results: dict, scene: DemoScene, backend: str) -
         pred = lifter.predict(keypoints[found], image_size=scene.image_size, focal=k[0, 0], center=k[:2, 2])
         err = pose_errors_mm(pred, truth["joints_3d"][found])
         print(f"{name:32s} frames {err['n']:4d}  MPJPE {err['mpjpe_mm']:5.1f} mm  "
-              f"scale-calibrated {err['mpjpe_scaled_mm']:5.1f} mm  PA-MPJPE {err['pmpjpe_mm']:5.1f} mm")
+              f"P1 true bone lengths {err['mpjpe_true_bones_mm']:5.1f} mm  P2 (P-MPJPE) {err['pmpjpe_mm']:5.1f} mm")
 
 
 def main(argv: list[str] | None = None) -> int:

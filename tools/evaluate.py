@@ -10,7 +10,7 @@ Examples::
 The npz needs ``keypoints_2d (N,16,2)`` pixels, ``joints_3d (N,16,3)`` camera-frame metres and
 ``image_size (2,)`` or ``(N,2)``; ``focal`` (scalar or (N,)), ``center`` ((2,) or (N,2)) and ``clip``
 are optional (without intrinsics, ``semgcn.codec.default_intrinsics`` is assumed). Prints ONE JSON
-line: ``mpjpe_mm`` (P1), ``mpjpe_scaled_mm`` (P1 after the paper's scale calibration), ``pmpjpe_mm``
+line: ``mpjpe_mm`` (P1), ``mpjpe_true_bones_mm`` (P1 after scaling to the true bone lengths), ``pmpjpe_mm``
 (P2), ``n``, and with ``--per-clip`` a ``per_clip`` dict of the same figures.
 """
 from __future__ import annotations

@@ -67,7 +67,7 @@ def test_scale_calibration_matches_bone_length_sum():
     gt = _pose(3)[None]
     pred = 0.8 * gt
     assert metrics.mpjpe(pred, gt) > 0.01
-    assert metrics.mpjpe_scale_calibrated(pred, gt) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.mpjpe_true_bone_lengths(pred, gt) == pytest.approx(0.0, abs=1e-12)
     scaled = metrics.scale_to_bone_length_sum(pred, 4.2)
     assert metrics.bone_length_sum(scaled)[0] == pytest.approx(4.2)
     lengths = [np.linalg.norm(gt[0, c] - gt[0, p]) for c, p in BONES]
@@ -80,7 +80,7 @@ def test_pose_errors_mm_reports_millimetres_three_ways():
     pred[0, 5] += [0.016, 0.0, 0.0]      # 16 mm on one of 16 joints -> 1 mm MPJPE
     out = metrics.pose_errors_mm(pred, gt)
     assert out["mpjpe_mm"] == pytest.approx(1.0)
-    assert set(out) == {"mpjpe_mm", "mpjpe_scaled_mm", "pmpjpe_mm", "n"} and out["n"] == 1
+    assert set(out) == {"mpjpe_mm", "mpjpe_true_bones_mm", "pmpjpe_mm", "bone_angle_deg", "n"} and out["n"] == 1
     # Procrustes minimises the squared residual, not the mean distance: with one outlier it spreads
     # the error over all joints, so P2 may exceed P1 here, but the squared residual must shrink.
     aligned = metrics.procrustes_align(pred, gt)

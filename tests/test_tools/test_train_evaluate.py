@@ -57,7 +57,7 @@ def test_train_resume_evaluate(tiny_mocap, tmp_path, capsys):
     line = capsys.readouterr().out.strip().splitlines()
     assert len(line) == 1
     result = json.loads(line[0])
-    assert result["n"] == 60 and {"mpjpe_mm", "pmpjpe_mm", "mpjpe_scaled_mm"} <= set(result)
+    assert result["n"] == 60 and {"mpjpe_mm", "pmpjpe_mm", "mpjpe_true_bones_mm", "bone_angle_deg"} <= set(result)
     assert 0 < result["pmpjpe_mm"] <= result["mpjpe_mm"] + 1e-6  # Procrustes can only help
     assert set(result["per_clip"]) == set(np.unique(data.val["exact"].clip).tolist())
     # The CLI writes the same kind of file for the whole held-out set.
