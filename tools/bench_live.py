@@ -129,7 +129,7 @@ def run(args) -> dict:
     consumers, stages = [publisher, *make_bridges(args)], []
     if evaluator is not None:
         consumers.append(evaluator)
-        stages.append(evaluator)
+        stages.append(evaluator.truth_stage)
     pipeline = Pipeline(detector_full, lifter, consumers, calibration=calibration,
                         smoother=None if args.no_smooth else SmoothingStage(), stages=stages,
                         backends={"detector": args.detector, "lifter": args.lifter}, options=PipelineOptions())

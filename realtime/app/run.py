@@ -95,8 +95,9 @@ def summary_lines(result, stream_stats: dict, accuracy: dict) -> list[str]:
     for name, st in s["stages_ms"].items():
         lines.append(f"  stage {name:10s} p50 {st['p50_ms']:7.2f} ms  p99 {st['p99_ms']:7.2f} ms  mean {st['mean_ms']:7.2f} ms")
     for name, st in accuracy.items():
-        lines.append(f"3D error vs demo ground truth, {name}: mean {st['mean_ms']:.1f} mm  median {st['p50_ms']:.1f} mm "
-                     f"over {st['count']} frames")
+        unit = "deg" if name.endswith("_deg") else "mm"
+        lines.append(f"3D error vs demo ground truth, {name}: mean {st['mean_ms']:.1f} {unit}  median "
+                     f"{st['p50_ms']:.1f} {unit} over {st['count']} frames")
     if stream_stats:
         lines.append("stream: " + ", ".join(f"{k} {v}" for k, v in stream_stats.items()))
     lines += [f"warning: {line}" for line in result.consumer_errors]
@@ -140,7 +141,7 @@ def run_pipeline(args, stop: threading.Event) -> int:
         consumers.append(evaluator)
     pipeline = Pipeline(detector, lifter, consumers, calibration=calibration,
                         smoother=SmoothingStage() if args.smooth else None,
-                        stages=[evaluator] if evaluator is not None else [], backends=engines,
+                        stages=[evaluator.truth_stage] if evaluator is not None else [], backends=engines,
                         options=PipelineOptions(max_frames=args.max_frames, lost_below=args.lost_below))
     viewer = start_viewer(publisher.address) if args.viewer else None
     asked = (args.width or source.frame_size[0], args.height_px or source.frame_size[1])

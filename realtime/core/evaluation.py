@@ -2,10 +2,11 @@
 
 The pipeline knows nothing of ground truth. A source that has it implements ``GroundTruthSource``
 (``ground_truth(frame_index)``), and it plugs in the ``Evaluator`` that ``Evaluator.for_source`` makes
-for it, in two places: as a stage (``process``) it attaches the truth to each person as the stream
-arrays ``gt_joints_3d``, ``gt_keypoints_2d`` and ``gt_root_translation``, so that a subscriber can
-measure its own processing against it; as a consumer (``consume``) it compares each published frame's
-people with the truth and keeps the errors, after the frame has gone out (no cost to the latency).
+for it, in two places: its ``truth_stage`` (a stage named "ground_truth") attaches the truth to each
+person as the stream arrays ``gt_joints_3d``, ``gt_keypoints_2d`` and ``gt_root_translation``, so that a
+subscriber can measure its own processing against it; the evaluator itself, a consumer named
+"evaluate", compares each published frame's people with the truth and keeps the errors, after the
+frame has gone out (no cost to the latency).
 """
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ import numpy as np
 from realtime.core.records import FrameResult, PersonPose
 from realtime.core.stats import Series
 from semgcn.metrics import pose_errors_mm
+
+
+#: The units an error metric's name ends with.
+METRIC_UNITS = ("_mm", "_deg")
 
 
 @dataclass
@@ -43,40 +48,47 @@ class GroundTruthSource(Protocol):
         """The true people of frame ``frame_index`` (None: not known, e.g. too old)."""
 
 
+class TruthStage:
+    """The pipeline stage that attaches each person's ground truth as ``gt_*`` stream arrays."""
+
+    name = "ground_truth"
+
+    def __init__(self, pairs: Callable[[FrameResult], list[tuple[PersonPose, GroundTruth]]]):
+        self._pairs = pairs
+
+    def process(self, result: FrameResult) -> None:
+        for person, truth in self._pairs(result):
+            person.extra_arrays.update(gt_joints_3d=truth.joints_3d, gt_keypoints_2d=truth.keypoints_2d,
+                                       gt_root_translation=truth.root_translation)
+
+
 class Evaluator:
-    """Measures each frame's 3D against the ground truth: a pipeline stage and a consumer (module docstring).
+    """A consumer measuring each frame's 3D against the ground truth; ``truth_stage`` publishes the truth.
 
     Args:
         truth_of: ``frame_index -> list[GroundTruth] | None``.
-        publish_truth: also attach the truth to each person as ``gt_*`` stream arrays.
     Attributes:
-        accuracy: per metric (``mpjpe_mm``, ``mpjpe_scaled_mm``, ``pmpjpe_mm``, ``root_position_mm``)
-            the series of per-frame errors in millimetres.
+        accuracy: per metric of ``semgcn.metrics.pose_errors_mm`` and ``root_position_mm`` the series of
+            per-frame errors, in the unit its name ends with (``_mm``, ``_deg``).
+        truth_stage: the stage that puts the truth on the stream (add it to the pipeline's stages).
     """
 
     name = "evaluate"
 
-    def __init__(self, truth_of: Callable[[int], list[GroundTruth] | None], publish_truth: bool = True):
+    def __init__(self, truth_of: Callable[[int], list[GroundTruth] | None]):
         self.truth_of = truth_of
-        self.publish_truth = publish_truth
         self.accuracy: dict[str, Series] = {}
+        self.truth_stage = TruthStage(self._pairs)
 
     @classmethod
-    def for_source(cls, source, publish_truth: bool = True) -> "Evaluator | None":
+    def for_source(cls, source) -> "Evaluator | None":
         """An evaluator for ``source`` when it has ground truth, else None."""
         if isinstance(source, GroundTruthSource):
-            return cls(source.ground_truth, publish_truth)
+            return cls(source.ground_truth)
         return None
 
-    def process(self, result: FrameResult) -> None:
-        """Stage: attach the truth to each person (with ``publish_truth``)."""
-        if self.publish_truth:
-            for person, truth in self._pairs(result):
-                person.extra_arrays.update(gt_joints_3d=truth.joints_3d, gt_keypoints_2d=truth.keypoints_2d,
-                                           gt_root_translation=truth.root_translation)
-
     def consume(self, result: FrameResult) -> None:
-        """Consumer: measure each person's error against the truth."""
+        """Measure each person's error against the truth."""
         for person, truth in self._pairs(result):
             self._measure(person, truth)
 
@@ -97,9 +109,9 @@ class Evaluator:
             error = float(np.linalg.norm(person.root_translation - truth.root_translation) * 1e3)
             self._add({"root_position_mm": error})
 
-    def _add(self, errors_mm: dict[str, float]) -> None:
-        for name, value in errors_mm.items():
-            if name.endswith("_mm"):
+    def _add(self, errors: dict[str, float]) -> None:
+        for name, value in errors.items():
+            if name.endswith(METRIC_UNITS):  # the errors, not the counts
                 self.accuracy.setdefault(name, Series()).add(value)
 
     def reset(self) -> None:
@@ -107,5 +119,5 @@ class Evaluator:
         self.accuracy = {}
 
     def summary(self) -> dict[str, dict]:
-        """Per metric: count, mean, median (p50), p99 and max error in mm."""
+        """Per metric: count, mean, median (p50), p99 and max error, in the metric's unit."""
         return {name: series.summary().as_dict() for name, series in self.accuracy.items()}

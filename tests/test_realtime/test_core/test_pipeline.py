@@ -145,7 +145,7 @@ def test_an_evaluator_that_a_source_with_ground_truth_plugs_in_measures_and_publ
     source, consumer = ScriptedSource(5), ListConsumer()
     evaluator = Evaluator.for_source(source)
     assert evaluator is not None and Evaluator.for_source(object()) is None
-    _pipeline(consumers=[consumer, evaluator], stages=[evaluator]).run(source)
+    _pipeline(consumers=[consumer, evaluator], stages=[evaluator.truth_stage]).run(source)
     f = decode(consumer.messages[0])
     np.testing.assert_array_equal(f.person.extra_arrays["gt_joints_3d"], TRUTH_3D)
     np.testing.assert_array_equal(f.arrays["gt_root_translation"], ROOT)
