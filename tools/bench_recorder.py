@@ -2,6 +2,7 @@
 speed of ``read_session`` and export speed of the BVH writer, on synthetic 30 fps frames.
 
     python -m tools.bench_recorder --frames 9000
+    python -m tools.bench_recorder --frames 9000 --no-foxglove   # without the Foxglove scene channels
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.core.records import FrameResult, PersonPose
-from realtime.recording.recorder import Recorder
+from realtime.recording.recorder import Recorder, RecorderOptions
 from realtime.recording.session_reader import read_session
 from semgcn.bvh.write import joints_to_bvh
 from semgcn.skeleton import NUM_JOINTS
@@ -37,10 +38,12 @@ def synthetic_frames(n: int, seed: int = 0) -> list[FrameResult]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench_recorder", description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=9000, help="frames to record (default: %(default)s = 5 min)")
+    parser.add_argument("--foxglove", action=argparse.BooleanOptionalAction, default=True,
+                        help="also write the Foxglove scene channels, as the recorder does by default (default: on)")
     args = parser.parse_args(argv)
     frames = synthetic_frames(args.frames)
     with tempfile.TemporaryDirectory() as tmp:
-        rec = Recorder(Path(tmp), {"source": "bench"})
+        rec = Recorder(Path(tmp), {"source": "bench"}, options=RecorderOptions(foxglove=args.foxglove))
         start = time.perf_counter()
         for frame in frames:
             rec.consume(frame)  # encodes each frame's wire message, as the first consumer of a live frame does
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         joints_to_bvh(joints, np.ones(len(joints), bool), 1 / 30)
         bvh_s = time.perf_counter() - start
     minutes = args.frames / 30 / 60
-    print(f"frames: {args.frames} ({minutes:.1f} min at 30 fps)")
+    print(f"frames: {args.frames} ({minutes:.1f} min at 30 fps), Foxglove channels {'on' if args.foxglove else 'off'}")
     print(f"Recorder.consume: {write_s / args.frames * 1e6:.0f} us/frame ({write_s:.2f} s in all, incl. encoding "
           f"and close)")
     print(f"file: {size / 1e6:.2f} MB = {size / args.frames:.0f} B/frame = {size / 1e6 / minutes:.2f} MB/min at 30 fps")

@@ -51,6 +51,9 @@ class RecorderOptions:
             written only at close: a killed recorder's video plays up to the encoder's last write
             (MP4 keeps its index in the ``moov`` atom at the end, and a killed MP4 does not open).
         video_fps: nominal frame rate written into the video (the true timing is in ``/video_frames``).
+        foxglove: also write the skeleton as ``foxglove.SceneUpdate`` / ``foxglove.FrameTransform``
+            channels (``/semgcn/scene``, ``/semgcn/tf``; ``realtime.recording.foxglove_scene``), which
+            the Foxglove app draws in 3D with no plugin. Skipped, with a warning, without foxglove-sdk.
     """
 
     chunk_size: int = 64 * 1024
@@ -59,6 +62,7 @@ class RecorderOptions:
     video_fourcc: str = "mp4v"
     video_suffix: str = ".mkv"
     video_fps: float = 30.0
+    foxglove: bool = True
 
 
 class RecordingError(OSError):
@@ -108,6 +112,7 @@ class Recorder:
         self._writer.start(profile="", library=f"semgcn realtime.recorder ({SESSION_FORMAT})")
         self._pose_channel = self._register(POSE_TOPIC, "semgcn.pose", POSE_JSON_SCHEMA)
         self._video_channel = self._register(VIDEO_TOPIC, "semgcn.video_frame", VIDEO_JSON_SCHEMA) if video else 0
+        self._foxglove, self._foxglove_channels = self._start_foxglove() if self.options.foxglove else (None, {})
         self._writer.add_metadata(SESSION_METADATA, encode_metadata(self.metadata))
         self._writer.flush()  # the header and the metadata are on disk before the first frame
         # A stream that goes quiet (frozen camera) must not keep frames in memory: flush on a timer too.
@@ -118,6 +123,19 @@ class Recorder:
     def _flush_loop(self) -> None:
         while not self._stop_flusher.wait(self.options.flush_interval_s / 4 or 0.05):
             self.flush_if_due()
+
+    def _start_foxglove(self):
+        """The Foxglove scene encoder and its channels, or (None, {}) without foxglove-sdk."""
+        try:
+            from realtime.recording.foxglove_scene import ENCODING, FoxgloveScene, schemas
+            channels = {}
+            for topic, (name, encoding, data) in schemas().items():
+                schema_id = self._writer.register_schema(name, encoding, data)
+                channels[topic] = self._writer.register_channel(topic, ENCODING, schema_id)
+            return FoxgloveScene(), channels
+        except ImportError as exc:
+            log.warning("recorder: no Foxglove channels (%s); pip install foxglove-sdk", exc)
+            return None, {}
 
     def _register(self, topic: str, name: str, schema: dict) -> int:
         schema_id = self._writer.register_schema(name, "jsonschema", json.dumps(schema).encode())
@@ -170,6 +188,20 @@ class Recorder:
             self.frames_written += 1
         else:
             self._raise_once()
+        if self._foxglove is not None:
+            self._write_foxglove(result)
+
+    def _write_foxglove(self, result: FrameResult) -> None:
+        try:
+            messages = self._foxglove.encode(result)
+        except Exception as exc:  # noqa: BLE001 - the drawing is extra: the poses go on being recorded
+            log.error("recorder: stopped writing the Foxglove channels: %s: %s", type(exc).__name__, exc)
+            self._foxglove = None
+            return
+        for m in messages:  # logged at the capture time, like the frame's /pose message
+            if not self._add(self._foxglove_channels[m.topic], result.t_capture, result.t_publish, m.data,
+                             self.frames_written - 1):  # the frame's own sequence number
+                self._raise_once()
 
     def _write_image(self, image_bgr: np.ndarray, frame_index: int, t_capture: float) -> None:
         """Append one image to the video beside the session; all images have the first one's size."""

@@ -57,7 +57,9 @@ def test_round_trip_keeps_every_message_bit_for_bit(tmp_path):
     # the raw MCAP messages rebuild the exact stream messages (any MCAP reader sees a valid file)
     with open(rec.path, "rb") as handle:
         reader = make_reader(handle)
-        assert reader.get_summary().statistics.message_count == 120
+        summary = reader.get_summary()  # /pose holds the 120 frames; the Foxglove channels are beside it
+        pose_channel = next(c.id for c in summary.channels.values() if c.topic == "/pose")
+        assert summary.statistics.channel_message_counts[pose_channel] == 120
         raw = [message_to_parts(m.data) for _, _, m in reader.iter_messages(topics=["/pose"])]
     assert raw == messages
     session = read_session(rec.path)
