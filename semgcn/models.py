@@ -41,6 +41,8 @@ class GCNConfig:
         dropout: dropout probability after each hidden layer's ReLU; None for none (the paper).
         channel_wise: SemGConv of Eq. 3 (one M per output channel) instead of Eq. 2.
         two_matrix_gconv: vanilla graph conv of Eq. 9 (two matrices) instead of Eq. 1.
+        modulated: SemGConv with the weight and affinity modulation of Modulated GCN (ICCV 2021),
+            see ``semgcn.layers.SemGraphConv``.
     """
 
     hidden: int = 128
@@ -48,6 +50,7 @@ class GCNConfig:
     dropout: float | None = None
     channel_wise: bool = False
     two_matrix_gconv: bool = False
+    modulated: bool = False
 
 
 @dataclass
@@ -111,7 +114,7 @@ class GraphPoseNet(nn.Module):
         adj = adjacency_matrix(self_loops=True)
         if semantic:
             def make_conv(cin, cout):
-                return SemGraphConv(cin, cout, adj, channel_wise=config.channel_wise)
+                return SemGraphConv(cin, cout, adj, channel_wise=config.channel_wise, modulated=config.modulated)
         else:
             def make_conv(cin, cout):
                 return GraphConv(cin, cout, adj, two_matrix=config.two_matrix_gconv)

@@ -32,6 +32,7 @@ class DataOptions:
         val_people: person ids held out (see ``semgcn.datasets.mocap.person_id``).
         target_fps: poses per second kept (general motion).
         target_fps_idle: poses per second kept from ReActIdle's idle standing.
+        target_fps_test: poses per second kept from the never-trained test people (HDM05).
         cache_dir: npz cache of the parsed mocap (None: no cache).
         augment: training augmentations (``NO_AUGMENT`` to switch them off).
         cameras: virtual camera ranges.
@@ -43,6 +44,7 @@ class DataOptions:
     val_people: tuple[str, ...] = DEFAULT_VAL_PEOPLE
     target_fps: float = 20.0
     target_fps_idle: float = 4.0
+    target_fps_test: float = 10.0
     cache_dir: Path | None = DEFAULT_CACHE
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     cameras: CameraOptions = field(default_factory=CameraOptions)
@@ -52,11 +54,17 @@ class DataOptions:
 
 @dataclass
 class MocapData:
-    """Training poses, held-out validation samples and a description for checkpoints / model cards."""
+    """Training poses, held-out samples and a description for checkpoints / model cards.
+
+    ``val`` holds ``exact`` / ``noisy`` for the held-out people and, when the mocap has them,
+    ``hdm05_exact`` / ``hdm05_noisy`` for the other lab's actors (never trained on).
+    """
 
     train: PoseSet
     val: dict[str, LiftingSamples]
     description: dict
+    val_poses: PoseSet | None = None
+    test_poses: PoseSet | None = None
 
 
 def _thin(poses: PoseSet, limit: int | None) -> PoseSet:
@@ -70,7 +78,7 @@ def _thin(poses: PoseSet, limit: int | None) -> PoseSet:
 def prepare_mocap(opt: DataOptions, progress: bool = True) -> MocapData:
     """Read, split (by person) and describe the mocap; draw the fixed validation views."""
     clips = find_clips([Path(p) for p in opt.mocap])
-    poses = load_poses_cached(clips, MocapOptions(opt.target_fps, opt.target_fps_idle),
+    poses = load_poses_cached(clips, MocapOptions(opt.target_fps, opt.target_fps_idle, opt.target_fps_test),
                               opt.cache_dir, progress)
     split = split_by_person(poses, opt.val_people)
     train, val = _thin(split.train, opt.max_train_poses), _thin(split.val, opt.max_val_poses)
@@ -81,8 +89,15 @@ def prepare_mocap(opt: DataOptions, progress: bool = True) -> MocapData:
         "target_fps": opt.target_fps, "target_fps_idle": opt.target_fps_idle,
         "cameras": vars(opt.cameras), "augment": vars(opt.augment), "val_seed": VAL_SEED,
         "normalisation": "semgcn.codec.normalize_2d with the virtual camera's focal and centre",
+        "test_people": sorted(set(split.test.person.tolist())) if split.test is not None else [],
+        "test_poses": len(split.test) if split.test is not None else 0,
+        "target_fps_test": opt.target_fps_test,
     }
-    return MocapData(train, validation_sets(val, VAL_SEED, opt.cameras), description)
+    sets = validation_sets(val, VAL_SEED, opt.cameras)
+    if split.test is not None:
+        test = _thin(split.test, opt.max_val_poses)
+        sets.update({f"hdm05_{k}": v for k, v in validation_sets(test, VAL_SEED, opt.cameras).items()})
+    return MocapData(train, sets, description, val, split.test)
 
 
 def epoch_generator(train: PoseSet, seed: int, opt: DataOptions) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:

@@ -30,6 +30,8 @@ DEFAULT_VAL_PEOPLE: tuple[str, ...] = ("cmu:007", "cmu:013", "cmu:061", "reactid
 #: Person-id prefixes that are measured on but never trained on (HDM05 is CC BY-SA 3.0: weights
 #: trained on it may count as a derived work).
 NEVER_TRAIN: tuple[str, ...] = ("hdm05:",)
+#: Bumped when the reading or mapping of clips changes, so that old caches are not reused.
+CACHE_VERSION = 2
 #: Clip file suffixes :func:`find_clips` collects.
 CLIP_SUFFIXES: tuple[str, ...] = (".bvh", ".amc")
 
@@ -41,10 +43,12 @@ class MocapOptions:
     Attributes:
         target_fps: poses per second kept from each collection (mocap at 60 fps is very redundant).
         target_fps_idle: the same for ReActIdle's idle standing, which changes even more slowly.
+        target_fps_test: the same for the people measured on but never trained on (HDM05).
     """
 
     target_fps: float = 20.0
     target_fps_idle: float = 4.0
+    target_fps_test: float = 10.0
 
 
 @dataclass
@@ -135,7 +139,7 @@ def load_poses(clips: list[Path], options: MocapOptions, progress: bool = True) 
     joints, person, names = [], [], []
     for path in tqdm(clips, desc="reading mocap", unit="clip", disable=not progress):
         clip = load_canonical(path, fps=frame_rate_override(path))
-        fps = options.target_fps_idle if clip.rig == "reactidle" else options.target_fps
+        fps = {"reactidle": options.target_fps_idle, "acclaim": options.target_fps_test}.get(clip.rig, options.target_fps)
         step = max(1, int(round(clip.fps / fps)))
         j = clip.joints[::step].copy()
         j[..., 1] -= floor_height(clip.joints)
@@ -151,7 +155,8 @@ def load_poses_cached(clips: list[Path], options: MocapOptions, cache_dir: Path 
     if cache_dir is None:
         return load_poses(clips, options, progress)
     key = hashlib.sha1(repr(([(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in clips],
-                             options.target_fps, options.target_fps_idle)).encode()).hexdigest()[:16]
+                             options.target_fps, options.target_fps_idle, options.target_fps_test,
+                             CACHE_VERSION)).encode()).hexdigest()[:16]
     cache = Path(cache_dir) / f"poses_{key}.npz"
     if cache.exists():
         with np.load(cache) as z:
