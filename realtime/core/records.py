@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from semgcn.skeleton import NUM_JOINTS
+from semgcn.solver.pose import SkeletonPose
 
 
 @dataclass
@@ -43,6 +44,9 @@ class PersonPose:
         extra_arrays: further named float32 arrays that travel with this person on the stream
             (``gt_joints_3d`` from the evaluator, arrays of later stages). Consumers ignore names they
             do not know.
+        skeleton: the constant-bone humanoid with joint rotations (``semgcn.solver.pose.SkeletonPose``),
+            set by the ``solve`` stage (``realtime.core.skeleton_stage``) when a rotation consumer
+            runs, else None.
     """
 
     id: int = 0
@@ -57,6 +61,7 @@ class PersonPose:
     scale: dict[str, Any] | None = None
     position: dict[str, Any] | None = None
     extra_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    skeleton: SkeletonPose | None = None
 
 
 @dataclass
