@@ -123,6 +123,16 @@ def make_bridges(args) -> list:
     return bridges
 
 
+def make_skeleton_stage(consumers: list):
+    """The ``solve`` stage (``realtime.core.skeleton_stage``) when a consumer drives a rig with bone
+    rotations (it says so with ``needs_skeleton = True``: VMC, Live Link, ROS 2), else None. Metric
+    scale comes from calibration (``--height``, a floor board), which has scaled the joints already."""
+    if not any(getattr(consumer, "needs_skeleton", False) for consumer in consumers):
+        return None
+    from realtime.core.skeleton_stage import SkeletonStage
+    return SkeletonStage()
+
+
 def start_viewer(address: str) -> subprocess.Popen | None:
     """The Open3D viewer in its own process (a crash or close there never touches the pipeline)."""
     connect = address.replace("0.0.0.0", "127.0.0.1").replace("//*:", "//127.0.0.1:")

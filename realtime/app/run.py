@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from realtime.app.build import (SetupError, describe_engines, make_bridges, make_calibration, make_consumers,
-                                make_detector, make_lifter, one_line, start_viewer)
+                                make_detector, make_lifter, make_skeleton_stage, one_line, start_viewer)
 from realtime.app.options import build_parser, check_args
 from realtime.core.cli import configure_logging
 from realtime.core.sources import SourceError, SourceOptions, open_source
@@ -139,9 +139,12 @@ def run_pipeline(args, stop: threading.Event) -> int:
     evaluator = Evaluator.for_source(source)  # the demo: 3D error against its ground truth
     if evaluator is not None:
         consumers.append(evaluator)
+    stages = [evaluator.truth_stage] if evaluator is not None else []
+    skeleton = make_skeleton_stage(consumers)  # VMC, Live Link, ROS 2: a rig with bone rotations
+    if skeleton is not None:
+        stages.append(skeleton)
     pipeline = Pipeline(detector, lifter, consumers, calibration=calibration,
-                        smoother=SmoothingStage() if args.smooth else None,
-                        stages=[evaluator.truth_stage] if evaluator is not None else [], backends=engines,
+                        smoother=SmoothingStage() if args.smooth else None, stages=stages, backends=engines,
                         options=PipelineOptions(max_frames=args.max_frames, lost_below=args.lost_below))
     viewer = start_viewer(publisher.address) if args.viewer else None
     asked = (args.width or source.frame_size[0], args.height_px or source.frame_size[1])

@@ -11,7 +11,11 @@ that turns each ``FrameResult`` into another protocol's messages. It runs in two
 
 A bridge module imports its protocol's library (python-osc, rclpy, ...) only when its consumer is
 made, so that listing it here costs nothing to a user who does not use it.
+
+A consumer that drives a rig with bone rotations says so with ``needs_skeleton = True``; the app then
+adds the ``solve`` stage (``realtime.core.skeleton_stage``), which sets ``person.skeleton`` for it. Fed
+from a stream or a recording, such a bridge gets its skeletons from ``realtime.bridges.skeletons``.
 """
 
 #: Bridge modules under ``realtime.bridges`` that ``run_live.py`` offers, in the order they run.
-BRIDGES: tuple[str, ...] = ()
+BRIDGES: tuple[str, ...] = ("vmc", "livelink")

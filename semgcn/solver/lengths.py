@@ -12,8 +12,8 @@ only when a bone differs by more than ``refine_threshold`` are they moved a frac
 towards it (a new ``version``). A body that stays more than ``change_ratio`` larger or smaller than the
 held one for ``change_frames`` frames is another person: the estimate starts again.
 
-With a target bone sum (``--height``: the canonical skeleton's sum for that height) the lengths are
-scaled to it, so the rig has the person's metric size whatever scale the lifter output has.
+With a target height the lengths are scaled so that the rig's T-pose is that tall (floor to the top of
+the head, ``semgcn.solver.rig.standing_height``), whatever scale the input has.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from semgcn.skeleton import FLIP_PAIRS, NUM_JOINTS, PARENTS
+from semgcn.solver.rig import standing_height
 
 _CHILDREN = np.arange(1, NUM_JOINTS)
 _PARENT_OF = np.array(PARENTS[1:])
@@ -43,7 +44,7 @@ class LengthOptions:
         refine_rate: fraction of the way a refinement moves the held lengths.
         change_ratio: relative body-size change that means another person.
         change_frames: frames in a row the change must last.
-        target_bone_sum: metres the 15 bone lengths should sum to (None: the lifter's own scale).
+        target_height: metres the rig's T-pose should be tall (None: the input's own scale).
     """
 
     warmup_frames: int = 30
@@ -56,7 +57,7 @@ class LengthOptions:
     refine_rate: float = 0.5
     change_ratio: float = 0.2
     change_frames: int = 30
-    target_bone_sum: float | None = None
+    target_height: float | None = None
 
 
 def robust_lengths(samples: np.ndarray, outlier_mads: float = 3.0, symmetric: bool = True) -> np.ndarray | None:
@@ -96,7 +97,7 @@ class BoneLengthEstimator:
         """Forget everything: the next frames start a new warm-up."""
         self._samples: deque[np.ndarray] = deque(maxlen=max(self.options.refine_window, self.options.warmup_frames))
         self.lengths: np.ndarray | None = None
-        self._raw: np.ndarray | None = None  # the lengths before scaling to the target bone sum
+        self._raw: np.ndarray | None = None  # the lengths before scaling to the target height
         self.held = False
         self.version = 0
         self._frames = 0
@@ -143,8 +144,8 @@ class BoneLengthEstimator:
 
     def _set(self, raw: np.ndarray) -> None:
         self._raw = raw
-        target = self.options.target_bone_sum
-        self.lengths = raw * (target / raw.sum()) if target else raw.copy()
+        target = self.options.target_height
+        self.lengths = raw * (target / standing_height(raw)) if target else raw.copy()
 
     def _another_person(self, sample: np.ndarray) -> bool:
         seen = np.isfinite(sample)

@@ -165,14 +165,25 @@ def bone_points(joints: np.ndarray) -> np.ndarray:
     return a + t * (b - a)
 
 
+#: Top of the head above its centre (ear level), as a fraction of thorax-to-head: 0.70 makes the
+#: T-pose of the canonical proportions exactly as tall as the body (head centre at 0.925 of the height).
+HEAD_TOP_PER_NECK = 0.70
+
+
+def standing_height(lengths: np.ndarray) -> float:
+    """Floor to the top of the head in the T-pose, for ``(16,)`` bone lengths by child joint."""
+    trunk = lengths[J["spine"]] + lengths[J["thorax"]] + lengths[J["head"]] * (1.0 + HEAD_TOP_PER_NECK)
+    return hip_height(lengths) + float(trunk)
+
+
 def end_sites(lengths: np.ndarray) -> dict[str, np.ndarray]:
     """Rest offsets of the end points of the leaf bones (top of the head, hands, toes), for drawing
-    and BVH End Sites: the head 0.65 of thorax-to-head above its centre, each hand half a forearm,
-    each toe on the floor half a shank in front of the ankle."""
+    and BVH End Sites: the top of the head ``HEAD_TOP_PER_NECK`` of thorax-to-head above its centre,
+    each hand half a forearm, each toe on the floor half a shank in front of the ankle."""
     ankle = hip_height(lengths) - 0.5 * (lengths[J["left_knee"]] + lengths[J["left_ankle"]]
                                          + lengths[J["right_knee"]] + lengths[J["right_ankle"]])
     return {
-        "Head": UP * 0.65 * lengths[J["head"]],
+        "Head": UP * HEAD_TOP_PER_NECK * lengths[J["head"]],
         "LeftHand": LEFT * 0.5 * lengths[J["left_wrist"]],
         "RightHand": RIGHT * 0.5 * lengths[J["right_wrist"]],
         "LeftFoot": DOWN * ankle + FORWARD * 0.5 * lengths[J["left_ankle"]],

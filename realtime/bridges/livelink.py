@@ -1,0 +1,145 @@
+"""Unreal Live Link sender: the skeleton as the JSON-over-UDP format of the open-source JSONLiveLink plugin.
+
+    run_live.py --source demo --livelink                  # to 127.0.0.1:54321, the plugin's default port
+    python -m realtime.bridges.livelink --connect tcp://127.0.0.1:5555 --to 127.0.0.1:54321
+    python -m realtime.bridges.livelink --session recordings/session_....mcap --subject Performer
+
+One datagram per frame, a JSON object (ASCII; the plugin reads its bytes as characters) with one entry
+per person, the subject, holding its bones in order:
+
+    {"SemGCN": [{"Name": "Root", "Parent": -1, "Location": [x, y, z], "Rotation": [x, y, z, w],
+                 "Scale": [1, 1, 1]},
+                {"Name": "Hips", "Parent": 0, ...}, ...]}
+
+``Root`` (index 0) carries where the skeleton stands; the 19 bones follow with Unity's
+``HumanBodyBones`` names, ``Parent`` the index of the parent in this list, ``Location`` the constant
+rest offset and ``Rotation`` the local rotation from the T-pose (Live Link transforms are
+parent-relative). The plugin makes the subject's skeleton from the first datagram it sees, so names
+and parents never change. Axes and units are Unreal's: left-handed, x forward, y right, z up,
+centimetres (``semgcn.solver.axes.SOLVER_TO_UNREAL``). Further people are subjects ``<subject>_<id>``.
+A frame with nobody sends nothing (Live Link keeps the last pose). Sends never block.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+import numpy as np
+
+from realtime.bridges.feed import add_feed_arguments, run_feed
+from realtime.bridges.skeletons import SkeletonSource, add_skeleton_arguments, skeleton_options_from
+from realtime.bridges.udp import LOOPBACK, UdpSender, parse_destination
+from realtime.core.records import FrameResult
+from semgcn.solver.axes import SOLVER_TO_UNREAL, UNREAL_SCALE, convert_points, convert_quaternions
+from semgcn.solver.pose import SkeletonPose
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 54321
+DEFAULT_SUBJECT = "SemGCN"
+ROOT_BONE = "Root"
+
+
+def add_arguments(group) -> None:
+    """``run_live.py`` / ``bench_live`` options of this bridge."""
+    group.add_argument("--livelink", nargs="?", const=f"{LOOPBACK}:{DEFAULT_PORT}", default=None,
+                       metavar="[HOST:]PORT",
+                       help=f"send the skeleton to Unreal's Live Link as the JSONLiveLink plugin's JSON over UDP "
+                            f"(default when given alone: {LOOPBACK}:{DEFAULT_PORT})")
+    group.add_argument("--livelink-subject", default=DEFAULT_SUBJECT, metavar="NAME",
+                       help="Live Link subject name (default: %(default)s)")
+
+
+def consumer_from_args(args: argparse.Namespace) -> "LiveLinkSender | None":
+    """The sender ``--livelink`` asks for, or None."""
+    if not getattr(args, "livelink", None):
+        return None
+    host, port = parse_destination(args.livelink, DEFAULT_PORT)
+    return LiveLinkSender(host, port, subject=getattr(args, "livelink_subject", DEFAULT_SUBJECT))
+
+
+def subject_bones(skeleton: SkeletonPose) -> list[dict]:
+    """The subject's bone list: ``Root`` then the rig's bones, Unreal axes and centimetres."""
+    root = convert_points(skeleton.root_position, SOLVER_TO_UNREAL, UNREAL_SCALE)
+    bones = [_bone(ROOT_BONE, -1, root, np.array([0.0, 0.0, 0.0, 1.0]))]
+    offsets = convert_points(skeleton.rest_offsets, SOLVER_TO_UNREAL, UNREAL_SCALE)
+    rotations = convert_quaternions(skeleton.local_rotations, SOLVER_TO_UNREAL)
+    for name, parent, offset, rotation in zip(skeleton.bone_names, skeleton.parents, offsets, rotations):
+        bones.append(_bone(name, parent + 1, offset, rotation))  # +1: Root is index 0
+    return bones
+
+
+def _bone(name: str, parent: int, location: np.ndarray, rotation: np.ndarray) -> dict:
+    return {"Name": name, "Parent": int(parent), "Location": [round(float(v), 4) for v in location],
+            "Rotation": [round(float(v), 7) for v in rotation], "Scale": [1.0, 1.0, 1.0]}
+
+
+def datagram(subjects: dict[str, SkeletonPose]) -> bytes:
+    """One frame's JSON datagram for ``subject name -> skeleton``."""
+    doc = {name: subject_bones(skeleton) for name, skeleton in subjects.items()}
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+class LiveLinkSender:
+    """The Live Link consumer (module docstring).
+
+    Args:
+        host, port: where the JSONLiveLink source listens.
+        subject: the first person's subject name.
+        source: where skeletons come from (default: the frame's, else solved here).
+    """
+
+    name = "livelink"
+    needs_skeleton = True  # the app adds the solve stage for it
+
+    def __init__(self, host: str = LOOPBACK, port: int = DEFAULT_PORT, subject: str = DEFAULT_SUBJECT,
+                 source: SkeletonSource | None = None):
+        if not subject or not subject.isascii():
+            raise ValueError(f"the Live Link subject name must be non-empty ASCII, got {subject!r}")
+        self.sender = UdpSender(host, port, label="livelink")
+        self.subject = subject
+        self.source = source or SkeletonSource()
+
+    def consume(self, result: FrameResult) -> None:
+        people = self.source.people(result)
+        if not people:
+            return
+        subjects = {self.subject if i == 0 else f"{self.subject}_{person.id}": skeleton
+                    for i, (person, skeleton) in enumerate(people)}
+        self.sender.send(datagram(subjects))
+
+    def close(self) -> None:
+        self.sender.close()
+        log.info("livelink: %d datagrams sent, %d dropped", self.sender.sent, self.sender.dropped)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m realtime.bridges.livelink", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_feed_arguments(parser)
+    parser.add_argument("--to", default=f"{LOOPBACK}:{DEFAULT_PORT}", metavar="[HOST:]PORT",
+                        help="where the JSONLiveLink source listens (default: %(default)s)")
+    parser.add_argument("--subject", default=DEFAULT_SUBJECT, help="Live Link subject name (default: %(default)s)")
+    add_skeleton_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        host, port = parse_destination(args.to, DEFAULT_PORT)
+        sender = LiveLinkSender(host, port, args.subject, SkeletonSource(skeleton_options_from(args)))
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        fed = run_feed(sender, args)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"sent {sender.sender.sent} datagrams to {host}:{port} ({fed.frames} frames, "
+          f"{sender.sender.dropped} dropped, {fed.malformed} malformed messages skipped)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

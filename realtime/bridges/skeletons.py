@@ -1,0 +1,54 @@
+"""The skeleton of every person in a frame, for the rotation bridges, wherever the frame came from.
+
+In ``run_live.py`` the ``solve`` stage has already set ``person.skeleton``. A frame decoded from a
+stream or a recording carries the skeleton as arrays when the producer ran the stage
+(``realtime.core.skeleton_stage.skeleton_from_arrays``); otherwise the bridge solves it itself on the
+decoded joints with its own ``SkeletonStage`` (swing-only where the stream carries no landmarks).
+"""
+from __future__ import annotations
+
+import argparse
+
+from realtime.core.records import FrameResult, PersonPose
+from realtime.core.skeleton_stage import SkeletonOptions, SkeletonStage, skeleton_from_arrays
+from semgcn.solver.lengths import LengthOptions
+from semgcn.solver.pose import SkeletonPose
+
+
+def add_skeleton_arguments(parser: argparse.ArgumentParser) -> None:
+    """Solver options of a bridge's own command line (``run_live.py`` scales through calibration)."""
+    group = parser.add_argument_group("skeleton")
+    group.add_argument("--height", type=float, metavar="M",
+                       help="scale the skeleton so that its T-pose is M metres tall (default: the stream's own "
+                            "scale, metric when the producer had --height or a calibration)")
+    group.add_argument("--warmup-frames", type=int, default=LengthOptions.warmup_frames, metavar="N",
+                       help="frames with a person over which the bone lengths are estimated before they are held "
+                            "(default: %(default)s)")
+
+
+def skeleton_options_from(args: argparse.Namespace) -> SkeletonOptions:
+    """``SkeletonOptions`` of the options above (absent ones: defaults)."""
+    lengths = LengthOptions(target_height=getattr(args, "height", None),
+                            warmup_frames=getattr(args, "warmup_frames", LengthOptions.warmup_frames))
+    return SkeletonOptions(lengths=lengths, publish=False)
+
+
+class SkeletonSource:
+    """Gives each frame's people with their skeletons (module docstring)."""
+
+    def __init__(self, options: SkeletonOptions | None = None):
+        self.options = options or SkeletonOptions(publish=False)
+        self._stage: SkeletonStage | None = None
+
+    def people(self, frame: FrameResult) -> list[tuple[PersonPose, SkeletonPose]]:
+        """``(person, skeleton)`` for every person of ``frame`` that has or can be given a skeleton."""
+        unsolved = False
+        for person in frame.people:
+            if person.skeleton is None:
+                person.skeleton = skeleton_from_arrays(person, frame.header)
+            unsolved |= person.skeleton is None
+        if unsolved:
+            if self._stage is None:
+                self._stage = SkeletonStage(self.options)
+            self._stage.process(frame)
+        return [(person, person.skeleton) for person in frame.people if person.skeleton is not None]

@@ -1,0 +1,159 @@
+"""VMC protocol sender: the skeleton's bone rotations as OSC over UDP, for VSeeFace, VMagicMirror,
+Warudo, EVMC4U (Unity), VMC4UE (Unreal) and the Blender receivers.
+
+    run_live.py --source demo --vmc                        # to 127.0.0.1:39539, the protocol's usual port
+    run_live.py --vmc 192.168.1.20:39539                   # another machine (a warning says so)
+    python -m realtime.bridges.vmc --connect tcp://127.0.0.1:5555 --to 127.0.0.1:39539
+    python -m realtime.bridges.vmc --session recordings/session_....mcap --to 39539
+
+One OSC bundle per frame (the VMC "Performer" role, protocol.vmc.info), built with python-osc:
+
+* ``/VMC/Ext/OK`` (int loaded, int calibration state, int calibration mode, int tracking status)
+  (v2.7): loaded 1 once a skeleton exists; calibration state 2 (calibrating) while the bone lengths
+  are being estimated, 3 (calibrated) once they are held; mode 0 (normal); tracking 1, or 0 for a
+  frame with nobody in it (which then carries no bones: receivers hold the last pose);
+* ``/VMC/Ext/T`` (float): seconds since the first frame, on the capture clock;
+* ``/VMC/Ext/Root/Pos`` ("root", position, rotation): where the skeleton stands;
+* ``/VMC/Ext/Bone/Pos`` (name, local position, local rotation) for each of the 19 bones, Unity
+  ``HumanBodyBones`` names, the local position being the constant rest offset (receivers that
+  synchronise bone positions break on zeros) and the rotation (x, y, z, w) relative to the T-pose.
+
+Axes: Unity's (left-handed, y up, metres; ``semgcn.solver.axes.SOLVER_TO_UNITY``): the person facing
+the camera is an avatar facing Unity's +z, its left hand at -x. The first person of a frame is sent
+(VMC drives one avatar). Sends never block: a datagram that cannot leave is dropped and counted.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import numpy as np
+
+from realtime.bridges.feed import add_feed_arguments, run_feed
+from realtime.bridges.skeletons import SkeletonSource, add_skeleton_arguments, skeleton_options_from
+from realtime.bridges.udp import LOOPBACK, UdpSender, parse_destination
+from realtime.core.records import FrameResult
+from semgcn.solver.axes import SOLVER_TO_UNITY, convert_points, convert_quaternions
+from semgcn.solver.pose import SkeletonPose
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 39539
+#: /VMC/Ext/OK calibration states and tracking status (protocol v2.5 / v2.7).
+UNCALIBRATED, CALIBRATING, CALIBRATED = 0, 2, 3
+TRACKING_LOST, TRACKING_OK = 0, 1
+
+
+def add_arguments(group) -> None:
+    """``run_live.py`` / ``bench_live`` options of this bridge."""
+    group.add_argument("--vmc", nargs="?", const=f"{LOOPBACK}:{DEFAULT_PORT}", default=None, metavar="[HOST:]PORT",
+                       help=f"send the skeleton's bone rotations over the VMC protocol (OSC/UDP) to HOST:PORT "
+                            f"(default when given alone: {LOOPBACK}:{DEFAULT_PORT}); VSeeFace, Warudo, EVMC4U...")
+
+
+def consumer_from_args(args: argparse.Namespace) -> "VmcSender | None":
+    """The sender ``--vmc`` asks for, or None."""
+    if not getattr(args, "vmc", None):
+        return None
+    host, port = parse_destination(args.vmc, DEFAULT_PORT)
+    return VmcSender(host, port)
+
+
+def bundle(skeleton: SkeletonPose | None, seconds: float, tracking: bool):
+    """The OSC bundle of one frame (module docstring); ``skeleton`` None: nothing known yet."""
+    from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+
+    builder = OscBundleBuilder(IMMEDIATELY)
+    if skeleton is None:
+        state = UNCALIBRATED
+    else:
+        state = CALIBRATED if skeleton.calibrated else CALIBRATING
+    loaded = int(skeleton is not None)
+    builder.add_content(_message("/VMC/Ext/OK", loaded, state, 0, TRACKING_OK if tracking else TRACKING_LOST))
+    builder.add_content(_message("/VMC/Ext/T", float(seconds)))
+    if skeleton is not None and tracking:
+        root = convert_points(skeleton.root_position, SOLVER_TO_UNITY)
+        builder.add_content(_message("/VMC/Ext/Root/Pos", "root", *_floats(root), 0.0, 0.0, 0.0, 1.0))
+        offsets = convert_points(skeleton.rest_offsets, SOLVER_TO_UNITY)
+        rotations = convert_quaternions(skeleton.local_rotations, SOLVER_TO_UNITY)
+        for name, offset, rotation in zip(skeleton.bone_names, offsets, rotations):
+            builder.add_content(_message("/VMC/Ext/Bone/Pos", name, *_floats(offset), *_floats(rotation)))
+    return builder.build()
+
+
+def _message(address: str, *args):
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    message = OscMessageBuilder(address)
+    for value in args:
+        message.add_arg(value)  # python int -> 'i', float -> 'f' (32-bit), str -> 's'
+    return message.build()
+
+
+def _floats(values: np.ndarray) -> list[float]:
+    return [float(v) for v in values]
+
+
+class VmcSender:
+    """The VMC consumer (module docstring): ``consume`` sends one bundle per frame.
+
+    Args:
+        host, port: the receiver (a VMC "Marionette").
+        source: where skeletons come from (default: the frame's, else solved here).
+    """
+
+    name = "vmc"
+    needs_skeleton = True  # the app adds the solve stage for it
+
+    def __init__(self, host: str = LOOPBACK, port: int = DEFAULT_PORT, source: SkeletonSource | None = None):
+        try:
+            import pythonosc  # noqa: F401 - fail now, with the fix, rather than on the first frame
+        except ImportError:
+            raise RuntimeError("the VMC sender needs python-osc: pip install python-osc") from None
+        self.sender = UdpSender(host, port, label="vmc")
+        self.source = source or SkeletonSource()
+        self._t0: float | None = None
+        self._last: SkeletonPose | None = None
+
+    def consume(self, result: FrameResult) -> None:
+        people = self.source.people(result)
+        if self._t0 is None:
+            self._t0 = result.timestamp
+        if people:
+            self._last = people[0][1]
+        self.sender.send(bundle(people[0][1] if people else self._last, result.timestamp - self._t0,
+                                tracking=bool(people)).dgram)
+
+    def close(self) -> None:
+        self.sender.close()
+        log.info("vmc: %d bundles sent, %d dropped", self.sender.sent, self.sender.dropped)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m realtime.bridges.vmc", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_feed_arguments(parser)
+    parser.add_argument("--to", default=f"{LOOPBACK}:{DEFAULT_PORT}", metavar="[HOST:]PORT",
+                        help="the VMC receiver (default: %(default)s)")
+    add_skeleton_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        host, port = parse_destination(args.to, DEFAULT_PORT)
+        sender = VmcSender(host, port, SkeletonSource(skeleton_options_from(args)))
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        fed = run_feed(sender, args)
+    except (OSError, ValueError) as exc:  # an unreadable session: one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"sent {sender.sender.sent} bundles to {host}:{port} ({fed.frames} frames, {sender.sender.dropped} dropped, "
+          f"{fed.malformed} malformed messages skipped)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

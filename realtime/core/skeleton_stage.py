@@ -1,0 +1,183 @@
+"""The ``solve`` stage: each person's constant-bone humanoid with joint rotations, for rotation consumers.
+
+VMC, Live Link, ROS 2 and any avatar or game engine drive rigs with rotations on bones of constant
+length. This stage runs ``semgcn.solver`` on every person of a frame and sets ``person.skeleton``
+(``semgcn.solver.pose.SkeletonPose``); the app adds it whenever such a consumer is asked for.
+
+Per person id (as ``SmoothingStage``): the bone-length estimate (robust over the first frames, then
+held: ``semgcn.solver.lengths``) and the solver's continuity. A person not seen for ``lost_reset_s``
+starts again, as does a change of frame (the world frame appears once calibration finds the floor).
+
+Inputs: with a world frame (``joints_world``) the skeleton is solved in the calibration's world
+frame made y-up (``frame = "world"``), otherwise in the camera frame turned y-up (``frame =
+"camera"``), the pelvis at ``root_translation`` when calibration measured it. BlazePose's landmarks
+(in process; on the stream when an earlier stage put them there) give the head, hand and foot
+orientations; without them those bones keep swing-only rotations.
+
+With ``publish`` the result also travels on the stream as per-person arrays (docs/stream_format.md):
+``skeleton_local_rotations`` (19, 4), ``skeleton_positions`` (19, 3), ``skeleton_rest_offsets`` (19, 3),
+plus the person's ``landmarks`` (33, 5) and ``world_landmarks`` (33, 3), and a ``skeleton`` header
+entry, so that a bridge or a recording downstream gets the same rotations.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from realtime.core.records import FrameResult, PersonPose
+from semgcn.solver.axes import CAMERA_TO_SOLVER, world_to_solver
+from semgcn.solver.lengths import BoneLengthEstimator, LengthOptions
+from semgcn.solver.parts import PartOptions, part_orientations
+from semgcn.solver.pose import SkeletonPose
+from semgcn.solver.rig import RIG_NAME
+from semgcn.solver.solve import SkeletonSolver
+
+log = logging.getLogger(__name__)
+
+#: Stream array names of the published skeleton (per person).
+ARRAYS = ("skeleton_local_rotations", "skeleton_positions", "skeleton_rest_offsets")
+LANDMARK_SHAPES = {"landmarks": (33, 5), "world_landmarks": (33, 3)}
+
+
+@dataclass
+class SkeletonOptions:
+    """Options of ``SkeletonStage``.
+
+    Attributes:
+        lengths: bone-length estimation (warm-up, refinement, target bone sum for ``--height``).
+        parts: visibility ramp of the landmark-based head / hand / foot orientations.
+        use_landmarks: use BlazePose's landmarks for twist (off: swing-only everywhere).
+        lost_reset_s: a person unseen this long starts again (bone lengths and continuity).
+        publish: put the skeleton and the landmarks on the stream (module docstring).
+    """
+
+    lengths: LengthOptions = field(default_factory=LengthOptions)
+    parts: PartOptions = field(default_factory=PartOptions)
+    use_landmarks: bool = True
+    lost_reset_s: float = 2.0
+    publish: bool = True
+
+
+@dataclass
+class _Track:
+    lengths: BoneLengthEstimator
+    solver: SkeletonSolver = field(default_factory=SkeletonSolver)
+    last_seen: float = 0.0
+    frame: str = ""
+
+
+def landmark_arrays(person: PersonPose) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A person's ``(33, 5)`` image landmarks and ``(33, 3)`` world landmarks: the detector's in
+    process, or those a stream or recording carried as extra arrays; None where absent or misshapen."""
+    found = []
+    for name, shape in LANDMARK_SHAPES.items():
+        value = getattr(person, name)
+        if value is None:
+            value = person.extra_arrays.get(name)
+        found.append(value if value is not None and np.shape(value) == shape else None)
+    return found[0], found[1]
+
+
+class SkeletonStage:
+    """The pipeline stage (module docstring). ``process`` sets ``person.skeleton`` on every person it can."""
+
+    name = "solve"
+
+    def __init__(self, options: SkeletonOptions | None = None):
+        self.options = options or SkeletonOptions()
+        self._tracks: dict[int, _Track] = {}
+        self._warned: set[str] = set()
+
+    def process(self, result: FrameResult) -> None:
+        t = result.timestamp
+        for gone in [pid for pid, track in self._tracks.items() if t - track.last_seen > self.options.lost_reset_s]:
+            del self._tracks[gone]
+        for index, person in enumerate(result.people):
+            if person.skeleton is not None:  # solved upstream (a bridge re-reading a stream): keep it
+                continue
+            skeleton = self._solve(person, result, t)
+            if skeleton is None:
+                continue
+            person.skeleton = skeleton
+            if self.options.publish:
+                self._publish(person, result if index == 0 else None)
+
+    def reset(self) -> None:
+        """Forget every person."""
+        self._tracks.clear()
+
+    def _solve(self, person: PersonPose, result: FrameResult, t: float) -> SkeletonPose | None:
+        inputs = self._inputs(person, result)
+        if inputs is None:
+            return None
+        joints, root, frame = inputs
+        track = self._tracks.get(person.id)
+        if track is None:
+            track = self._tracks[person.id] = _Track(BoneLengthEstimator(self.options.lengths))
+        if track.frame != frame:
+            track.solver.reset()  # rotations in another frame: no continuity to keep
+            track.frame = frame
+        track.last_seen = t
+        lengths = track.lengths.update(joints, person.confidence)
+        if lengths is None:
+            return None
+        parts = None
+        if self.options.use_landmarks:
+            image, world = landmark_arrays(person)
+            if image is not None or world is not None:
+                points = world if world is not None else image[:, :3]
+                parts = part_orientations(points, None if image is None else image[:, 3], joints, self.options.parts)
+        solved = track.solver.solve(joints, lengths, root, parts)
+        return SkeletonPose(solved.rest_offsets, solved.local_rotations, solved.root_position, solved.positions,
+                            frame=frame, calibrated=track.lengths.held, lengths_version=track.lengths.version,
+                            position_known=root is not None, sources=solved.sources)
+
+    def _inputs(self, person: PersonPose, result: FrameResult) -> tuple[np.ndarray, np.ndarray | None, str] | None:
+        """Joints and pelvis position in the solver frame, and the frame's name (None: nothing to solve)."""
+        up = (result.world_frame or {}).get("up")
+        if person.joints_world is not None and up in ("y", "z"):
+            joints = np.asarray(person.joints_world, dtype=np.float64) @ world_to_solver(up).T
+            root, frame = joints[0].copy(), "world"
+        elif person.joints_3d is not None:
+            joints = np.asarray(person.joints_3d, dtype=np.float64) @ CAMERA_TO_SOLVER.T
+            root, frame = None, "camera"
+            if person.root_translation is not None:
+                root = np.asarray(person.root_translation, dtype=np.float64) @ CAMERA_TO_SOLVER.T
+        else:
+            return None
+        if not np.all(np.isfinite(joints)) or (root is not None and not np.all(np.isfinite(root))):
+            self._warn_once("non-finite joints: no skeleton for that frame")
+            return None
+        return joints, root, frame
+
+    def _publish(self, person: PersonPose, result: FrameResult | None) -> None:
+        sk = person.skeleton
+        person.extra_arrays.update(skeleton_local_rotations=sk.local_rotations.astype(np.float32),
+                                   skeleton_positions=sk.positions.astype(np.float32),
+                                   skeleton_rest_offsets=sk.rest_offsets.astype(np.float32))
+        for name, value in zip(LANDMARK_SHAPES, landmark_arrays(person)):
+            if value is not None:
+                person.extra_arrays.setdefault(name, np.asarray(value, dtype=np.float32))
+        if result is not None:  # the stream's header describes its first person
+            result.header["skeleton"] = {"rig": RIG_NAME, "frame": sk.frame, "calibrated": sk.calibrated,
+                                         "lengths_version": sk.lengths_version, "position_known": sk.position_known}
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            log.warning("solve: %s", message)
+
+
+def skeleton_from_arrays(person: PersonPose, header: dict | None) -> SkeletonPose | None:
+    """The skeleton a stream or recording carried (``publish``), rebuilt from its arrays; None without them."""
+    arrays = [person.extra_arrays.get(name) for name in ARRAYS]
+    if any(a is None for a in arrays) or [a.shape for a in arrays] != [(19, 4), (19, 3), (19, 3)]:
+        return None
+    rotations, positions, rest = (np.asarray(a, dtype=np.float64) for a in arrays)
+    info = (header or {}).get("skeleton") or {}
+    return SkeletonPose(rest, rotations, positions[0] - rest[0], positions, frame=str(info.get("frame", "camera")),
+                        calibrated=bool(info.get("calibrated", True)),
+                        lengths_version=int(info.get("lengths_version", 0)),
+                        position_known=bool(info.get("position_known", False)))
