@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from semgcn.skeleton import BONES, JOINT_NAMES, NUM_JOINTS, ROOT
+from semgcn.skeleton import BONES, FLIP_PERMUTATION, JOINT_NAMES, NUM_JOINTS, ROOT
 
 #: Joints a live caller may report as lost (knees, ankles, head, elbows, wrists): each then takes the 2D
 #: position of its nearest kept ancestor, the convention the lifter was trained with
@@ -144,3 +144,23 @@ def prepare_keypoints(keypoints_px, confidence, lost_below: float = 0.0) -> tupl
         return batch[0].astype(np.float32), conf.astype(np.float32)
     filled = fill_dropped(batch, lost[None])[0]
     return filled.astype(np.float32), np.where(lost, 0.0, conf).astype(np.float32)
+
+
+def flip_inputs(x: np.ndarray) -> np.ndarray:
+    """The mirror image of normalised 2D inputs ``(N, 16, 2)``: x negated, left and right swapped.
+
+    The codec's coordinates are centred on the pelvis, so negating x mirrors the body about the
+    vertical through it, which is what a mirrored camera image would give.
+    """
+    out = np.asarray(x)[:, list(FLIP_PERMUTATION)].copy()
+    out[..., 0] *= -1.0
+    return out
+
+
+def flip_average(y: np.ndarray) -> np.ndarray:
+    """Test-time flip augmentation: ``y`` stacks the ``N`` predictions of the inputs and the ``N`` of their
+    :func:`flip_inputs` (``(2N, 16, 3)``); returns the mean of the first and the second mirrored back."""
+    n = len(y) // 2
+    back = np.asarray(y[n:])[:, list(FLIP_PERMUTATION)].copy()
+    back[..., 0] *= -1.0
+    return ((np.asarray(y[:n]) + back) / 2).astype(np.float32)

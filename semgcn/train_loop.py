@@ -1,5 +1,10 @@
-"""The training loop: Adam on the loss of Eq. 7, validation P1 / scaled P1 / P2 per epoch, checkpoints
-each epoch, resume.
+"""The training loop: Adam on the loss of Eq. 7, validation figures per epoch, checkpoints each epoch,
+resume.
+
+No checkpoint is chosen by its error on the sets the run reports: the validation sets here are the
+held-out people (mocap) or Human3.6M's test subjects S9 / S11, so a run's result is its final epoch
+(``last.pt``). ``select_key`` picks a ``best.pt`` only on a set the caller declares a selection set
+(a split of the training people), never by default.
 
 Data come from two callables so that mocap (fresh virtual cameras every epoch) and Human3.6M (fixed
 arrays) share the loop: ``epoch_data(epoch) -> (inputs, targets)`` and a dict of validation sets
@@ -19,6 +24,7 @@ import torch
 from tqdm import tqdm
 
 from semgcn.checkpoint import load_checkpoint, save_checkpoint
+from semgcn.codec import flip_average, flip_inputs
 from semgcn.losses import pose_loss
 from semgcn.metrics import pose_errors_mm
 from semgcn.models import build_model, count_parameters
@@ -43,7 +49,8 @@ class TrainOptions:
         seed: seeds torch, the shuffling and (through ``epoch_data``) the virtual cameras.
         steps_per_epoch: cap on optimiser steps per epoch (None: the whole epoch); for smoke tests.
         grad_clip: max gradient norm (None: no clipping).
-        val_key: validation set whose P1 picks ``best.pt``.
+        select_key: a validation set that is *not* a test set (a split of the training people)
+            whose P1 picks ``best.pt``; None (default): no selection, the final epoch is the result.
         device: torch device ("cpu", "cuda", ...); checkpoints are always written for the CPU.
     """
 
@@ -57,36 +64,50 @@ class TrainOptions:
     seed: int = 0
     steps_per_epoch: int | None = None
     grad_clip: float | None = 1.0
-    val_key: str = "exact"
+    select_key: str | None = None
     device: str = "cpu"
 
 
 @dataclass
 class TrainResult:
-    """What a run produced: the history (one dict per epoch) and the checkpoint paths."""
+    """What a run produced: the history (one dict per epoch) and the checkpoint paths
+    (``best_checkpoint`` is None unless ``select_key`` chose one)."""
 
     history: list[dict]
     last_checkpoint: Path
-    best_checkpoint: Path
+    best_checkpoint: Path | None
     parameters: int
     seconds: float
 
 
-def predict(model: torch.nn.Module, inputs: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Run ``model`` in eval mode on ``(N, 16, 2)`` inputs; returns ``(N, 16, 3)`` float32."""
+def predict(model: torch.nn.Module, inputs: np.ndarray, batch_size: int = 1024, flip: bool = False) -> np.ndarray:
+    """Run ``model`` in eval mode on ``(N, 16, 2)`` inputs; returns ``(N, 16, 3)`` float32.
+
+    ``flip``: test-time flip augmentation, the mean of the prediction and that of the mirrored input
+    mirrored back (``semgcn.codec.flip_average``), as the live lifter does.
+    """
     model.eval()
     device = next(model.parameters()).device
     out = []
     with torch.no_grad():
         for start in range(0, len(inputs), batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size], dtype=np.float32))
-            out.append(model(x.to(device)).cpu().numpy())
+            chunk = np.ascontiguousarray(inputs[start:start + batch_size], dtype=np.float32)
+            if flip:
+                chunk = np.concatenate([chunk, flip_inputs(chunk)])
+            y = model(torch.from_numpy(chunk).to(device)).cpu().numpy()
+            out.append(flip_average(y) if flip else y)
     return np.concatenate(out) if out else np.zeros((0, 16, 3), np.float32)
 
 
-def evaluate_sets(model: torch.nn.Module, val_sets: dict[str, Arrays]) -> dict[str, dict]:
-    """The three figures (P1, scale-calibrated P1, P2, in mm) on each validation set."""
-    return {name: pose_errors_mm(predict(model, x), y) for name, (x, y) in val_sets.items()}
+def evaluate_sets(model: torch.nn.Module, val_sets: dict[str, Arrays], flip: bool = False) -> dict[str, dict]:
+    """The figures of ``semgcn.metrics.pose_errors_mm`` on each validation set."""
+    return {name: pose_errors_mm(predict(model, x, flip=flip), y) for name, (x, y) in val_sets.items()}
+
+
+def batch_starts(n: int, batch_size: int) -> list[int]:
+    """Start index of each mini-batch of ``n`` samples; a last batch of one sample is dropped (batch
+    norm cannot normalise over one sample: the FC baseline raised on it)."""
+    return [s for s in range(0, n, batch_size) if min(batch_size, n - s) >= 2]
 
 
 def _lr_at(opt: TrainOptions, step: int, total: int) -> float:
@@ -97,12 +118,12 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
           out_dir: str | Path, resume: bool = False, meta: dict | None = None,
           on_epoch: Callable[[torch.nn.Module, list[dict], Path], None] | None = None,
           progress: bool = True) -> TrainResult:
-    """Train a model and write ``last.pt``, ``best.pt`` and ``history.json`` into ``out_dir``.
+    """Train a model and write ``last.pt`` (and with ``select_key`` ``best.pt``) and ``history.json``.
 
     Args:
         opt: hyper-parameters.
         epoch_data: returns this epoch's ``(inputs, targets)``.
-        val_sets: validation sets by name; ``opt.val_key`` selects the best checkpoint.
+        val_sets: validation sets by name (``opt.select_key``, if set, names the selection set).
         out_dir: run folder (created).
         resume: continue from ``out_dir/last.pt`` (same options expected).
         meta: extra information stored in every checkpoint (data description, command line).
@@ -124,11 +145,11 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
         optimiser.load_state_dict(ckpt["meta"]["optimizer"])
         history = list(ckpt["meta"]["history"])
         start_epoch, step = ckpt["meta"]["epoch"] + 1, ckpt["meta"]["step"]
-        best = min([h["val"][opt.val_key]["mpjpe_mm"] for h in history] or [math.inf])
+        best = min([h["val"][opt.select_key]["mpjpe_mm"] for h in history if opt.select_key] or [math.inf])
         torch.set_rng_state(ckpt["meta"]["torch_rng"])
     # Every epoch has as many samples as the first one run here, which is drawn once and used below.
     first = epoch_data(start_epoch) if start_epoch < opt.epochs else None
-    steps_per_epoch = math.ceil((len(first[0]) if first is not None else 0) / opt.batch_size)
+    steps_per_epoch = len(batch_starts(len(first[0]) if first is not None else 0, opt.batch_size))
     if opt.steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, opt.steps_per_epoch)
     total_steps = steps_per_epoch * opt.epochs
@@ -141,8 +162,9 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
         losses = []
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{opt.epochs}", disable=not progress,
                    leave=False, unit="step")
+        starts = batch_starts(len(x_all), opt.batch_size)
         for b in bar:
-            idx = order[b * opt.batch_size:(b + 1) * opt.batch_size]
+            idx = order[starts[b]:starts[b] + opt.batch_size]
             for group in optimiser.param_groups:
                 group["lr"] = _lr_at(opt, step, total_steps)
             x = torch.from_numpy(x_all[idx]).to(device)
@@ -167,15 +189,14 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
         ckpt_meta = dict(meta or {}, epoch=epoch, step=step, history=history, options=asdict(opt),
                          optimizer=optimiser.state_dict(), torch_rng=torch.get_rng_state())
         save_checkpoint(out / "last.pt", model, ckpt_meta)
-        if val and val[opt.val_key]["mpjpe_mm"] < best:
-            best = val[opt.val_key]["mpjpe_mm"]
+        if opt.select_key and val[opt.select_key]["mpjpe_mm"] < best:
+            best = val[opt.select_key]["mpjpe_mm"]
             save_checkpoint(out / "best.pt", model, slim_meta(ckpt_meta))
         (out / "history.json").write_text(json.dumps(history, indent=1))
         if on_epoch is not None:
             on_epoch(model, history, out)
-    if not (out / "best.pt").exists():
-        save_checkpoint(out / "best.pt", model, slim_meta(dict(meta or {}, history=history, options=asdict(opt))))
-    return TrainResult(history, out / "last.pt", out / "best.pt", count_parameters(model), time.time() - t0)
+    best_path = out / "best.pt" if opt.select_key and (out / "best.pt").exists() else None
+    return TrainResult(history, out / "last.pt", best_path, count_parameters(model), time.time() - t0)
 
 
 def slim_meta(meta: dict) -> dict:

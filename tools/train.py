@@ -8,8 +8,10 @@ Examples::
     python -m tools.train --mocap my_bvh_folder --val-people my_actor --out runs/mine
 
 Writes into ``--out``: ``last.pt`` (every epoch, with the optimiser: ``--resume`` continues from it),
-``best.pt`` (best held-out P1), ``history.json``, ``curves.png`` (Fig. 4) and ``semgconv_weights.png``
-(Fig. 7 / 8). Every epoch prints P1, scale-calibrated P1 and P2 (mm) on each validation set.
+``history.json``, ``curves.png`` (Fig. 4) and ``semgconv_weights.png`` (Fig. 7 / 8). Every epoch
+prints P1, P1 with the true bone lengths, P2 (mm) and the bone-direction error on each validation set.
+The result is the final epoch: no checkpoint is picked by its error on the held-out people or, with
+``--h36m``, on the test subjects S9 / S11 (the paper's code kept the best epoch on them).
 """
 from __future__ import annotations
 
@@ -17,13 +19,15 @@ import argparse
 import json
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from semgcn.datasets.augment import NO_AUGMENT, AugmentOptions
+from semgcn.datasets.augment import NO_AUGMENT, RECIPE_AUGMENT
 from semgcn.datasets.lifting import (DEFAULT_CACHE, DEFAULT_MOCAP, DataOptions, as_arrays, epoch_generator,
                                      prepare_mocap)
+from semgcn.datasets.synthesis import NO_SYNTHESIS, SynthesisOptions
 from semgcn.datasets.mocap import DEFAULT_VAL_PEOPLE
 from semgcn.figures import plot_curves, plot_semgconv_weights
 from semgcn.models import MODEL_NAMES
@@ -37,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=None,
                    help="hidden channels (graph nets: per joint, default 128; fc: units, default 1024)")
     p.add_argument("--dropout", type=float, default=None, help="dropout after hidden layers (default: model's)")
+    p.add_argument("--channel-wise", action="store_true", help="graph nets: channel-wise SemGConv (Eq. 3)")
+    p.add_argument("--modulated", action="store_true",
+                   help="graph nets: Modulated-GCN weight and affinity modulation of SemGConv (ICCV 2021)")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
     p.add_argument("--batch-size", type=int, default=64, help="mini-batch size (paper: 64)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam initial learning rate (paper: 1e-3)")
@@ -55,7 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="person ids held out for validation (cmu:SUBJECT, reactidle:NNN, or a clip's folder name)")
     p.add_argument("--target-fps", type=float, default=20.0, help="poses kept per second of general mocap")
     p.add_argument("--target-fps-idle", type=float, default=4.0, help="poses kept per second of ReActIdle")
+    p.add_argument("--target-fps-test", type=float, default=10.0, help="poses kept per second of HDM05 (test only)")
     p.add_argument("--no-augment", action="store_true", help="no flip / bone scaling / 2D noise / drops")
+    p.add_argument("--no-synthesis", action="store_true", help="no pose synthesis (mixing, blending, tilting)")
+    p.add_argument("--no-detector-model", action="store_true",
+                   help="isotropic 2D noise only, not the fitted BlazePose error model")
     p.add_argument("--max-train-poses", type=int, default=None, help="use at most this many training poses")
     p.add_argument("--max-val-poses", type=int, default=None, help="use at most this many validation poses")
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="parsed-mocap cache folder")
@@ -67,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def model_config(args) -> dict:
-    cfg = {}
+    cfg = {k: True for k in ("channel_wise", "modulated") if getattr(args, k, False)}
     if args.hidden is not None:
         cfg["hidden"] = args.hidden
     if args.dropout is not None:
@@ -76,9 +87,13 @@ def model_config(args) -> dict:
 
 
 def data_options(args) -> DataOptions:
+    augment = NO_AUGMENT if args.no_augment else RECIPE_AUGMENT
+    if args.no_detector_model and not args.no_augment:
+        augment = replace(augment, detector_prob=0.0, noise_prob=0.8)
     return DataOptions(mocap=args.mocap, val_people=tuple(args.val_people), target_fps=args.target_fps,
-                       target_fps_idle=args.target_fps_idle, cache_dir=args.cache_dir,
-                       augment=NO_AUGMENT if args.no_augment else AugmentOptions(),
+                       target_fps_idle=args.target_fps_idle, target_fps_test=args.target_fps_test,
+                       cache_dir=args.cache_dir, augment=augment,
+                       synthesis=NO_SYNTHESIS if args.no_synthesis else SynthesisOptions(),
                        max_train_poses=args.max_train_poses, max_val_poses=args.max_val_poses)
 
 
@@ -117,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                    progress=not args.no_progress)
     final = result.history[-1] if result.history else {}
     print(json.dumps({"model": args.model, "parameters": result.parameters, "epochs": len(result.history),
-                      "seconds": round(result.seconds, 1), "best": str(result.best_checkpoint),
+                      "seconds": round(result.seconds, 1), "checkpoint": str(result.last_checkpoint),
                       "val": final.get("val", {})}))
     return 0
 

@@ -42,6 +42,9 @@ class AugmentOptions:
         outlier_sigma: large error sigma, fraction of body height.
         drop_prob: probability that a pose loses joints.
         max_dropped: at most this many joints dropped.
+        detector_prob: probability that a pose's 2D comes from the fitted BlazePose error model
+            (``semgcn.datasets.detector_errors``) instead of the isotropic noise above.
+        detector_strength: scales that model's random part (1: as measured).
     """
 
     flip_prob: float = 0.5
@@ -55,10 +58,17 @@ class AugmentOptions:
     outlier_sigma: float = 0.08
     drop_prob: float = 0.1
     max_dropped: int = 2
+    detector_prob: float = 0.0
+    detector_strength: float = 1.0
 
 
 NO_AUGMENT = AugmentOptions(flip_prob=0.0, body_scale=(1.0, 1.0), bone_scale=(1.0, 1.0),
                             width_scale=(1.0, 1.0), asymmetry=0.0, noise_prob=0.0, drop_prob=0.0)
+#: The training augmentation of the shipped lifter: half of the poses see BlazePose-like 2D (fitted
+#: error model), a quarter isotropic noise, the rest exact 2D; wider shoulder/hip widths than the
+#: defaults, because labs and detectors put those joints 0.7-1.4 times as far apart (see
+#: docs/model_card_lifter.md); fewer dropped joints (the live default keeps BlazePose's guesses).
+RECIPE_AUGMENT = AugmentOptions(width_scale=(0.8, 1.3), noise_prob=0.5, drop_prob=0.05, detector_prob=0.5)
 
 
 def _pair_of(joint: int) -> int:

@@ -17,8 +17,10 @@ from semgcn import skeleton as S
 from semgcn.codec import fill_dropped
 from semgcn.datasets.augment import (NO_AUGMENT, AugmentOptions, detector_noise, drop_joints,
                                      mirror_world, scale_bones)
+from semgcn.datasets import detector_errors
 from semgcn.datasets.cameras import CameraOptions, sample_cameras
 from semgcn.datasets.mocap import PoseSet
+from semgcn.datasets.synthesis import NO_SYNTHESIS, SynthesisOptions, synthesise
 
 
 @dataclass
@@ -63,7 +65,8 @@ class LiftingSamples:
 
 
 def make_samples(poses: PoseSet, seed: int, cameras: CameraOptions | None = None,
-                 augment: AugmentOptions = NO_AUGMENT) -> LiftingSamples:
+                 augment: AugmentOptions = NO_AUGMENT, synthesis: SynthesisOptions = NO_SYNTHESIS,
+                 detector_model: detector_errors.DetectorErrorModel | None = None) -> LiftingSamples:
     """One virtual-camera view of each pose.
 
     Args:
@@ -71,12 +74,17 @@ def make_samples(poses: PoseSet, seed: int, cameras: CameraOptions | None = None
         seed: seeds everything drawn here.
         cameras: camera ranges (defaults: :class:`CameraOptions`).
         augment: augmentations (default: none, i.e. exact 2D of the real bodies).
+        synthesis: pose synthesis before everything else (default: none).
+        detector_model: the BlazePose error model for ``augment.detector_prob`` (None: loaded from
+            ``detector_errors.BLAZEPOSE_ERRORS`` when needed).
     Returns:
         :class:`LiftingSamples` with one sample per pose, in the same order.
     """
     rng = np.random.default_rng(seed)
     world = poses.joints.astype(np.float64)
     n = world.shape[0]
+    if synthesis.prob > 0 or synthesis.tilt_prob > 0:
+        world = synthesise(rng, world, synthesis)
     if augment.body_scale != (1.0, 1.0) or augment.bone_scale != (1.0, 1.0) or augment.width_scale != (1.0, 1.0):
         world = scale_bones(rng, world, augment)
     if augment.flip_prob > 0:
@@ -85,8 +93,13 @@ def make_samples(poses: PoseSet, seed: int, cameras: CameraOptions | None = None
     cams = sample_cameras(rng, world, cameras)
     cam_pts = cams.world_to_camera(world)
     pixels = cams.project(cam_pts)
+    exact = pixels
     if augment.noise_prob > 0:
         pixels = detector_noise(rng, pixels, augment)
+    if augment.detector_prob > 0:
+        model = detector_model or detector_errors.DetectorErrorModel.load()
+        like = rng.random(n) < augment.detector_prob
+        pixels[like] = detector_errors.apply(rng, exact[like], cam_pts[like], model, augment.detector_strength)
     dropped = drop_joints(rng, n, augment) if augment.drop_prob > 0 else np.zeros((n, S.NUM_JOINTS), bool)
     if dropped.any():
         pixels = fill_dropped(pixels, dropped)
@@ -96,10 +109,11 @@ def make_samples(poses: PoseSet, seed: int, cameras: CameraOptions | None = None
                           cams.center.astype(np.float32), dropped, poses.person, poses.clip)
 
 
-#: Detector-like error for the "noisy 2D" evaluation: no body changes, only 2D error and drops.
+#: Detector-like error for the "noisy 2D" evaluation: no body changes, BlazePose's fitted error model
+#: (``semgcn.datasets.detector_errors``: its offsets, spread, outliers and left-right swaps) on every pose.
 EVAL_NOISE = AugmentOptions(flip_prob=0.0, body_scale=(1.0, 1.0), bone_scale=(1.0, 1.0),
-                            width_scale=(1.0, 1.0), asymmetry=0.0, noise_prob=1.0, noise_sigma=0.02,
-                            outlier_prob=0.01, outlier_sigma=0.08, drop_prob=0.1, max_dropped=2)
+                            width_scale=(1.0, 1.0), asymmetry=0.0, noise_prob=0.0, drop_prob=0.0,
+                            detector_prob=1.0)
 
 
 def validation_sets(val: PoseSet, seed: int = 12345,

@@ -11,9 +11,10 @@ from typing import Callable
 
 import numpy as np
 
-from semgcn.datasets.augment import NO_AUGMENT, AugmentOptions
+from semgcn.datasets.augment import NO_AUGMENT, RECIPE_AUGMENT, AugmentOptions
 from semgcn.datasets.builder import LiftingSamples, make_samples, validation_sets
 from semgcn.datasets.cameras import CameraOptions
+from semgcn.datasets.synthesis import NO_SYNTHESIS, SynthesisOptions
 from semgcn.datasets.mocap import (DEFAULT_VAL_PEOPLE, MocapOptions, PoseSet, find_clips,
                                    load_poses_cached, split_by_person)
 
@@ -34,7 +35,9 @@ class DataOptions:
         target_fps_idle: poses per second kept from ReActIdle's idle standing.
         target_fps_test: poses per second kept from the never-trained test people (HDM05).
         cache_dir: npz cache of the parsed mocap (None: no cache).
-        augment: training augmentations (``NO_AUGMENT`` to switch them off).
+        augment: training augmentations (``NO_AUGMENT`` to switch them off; default: the recipe,
+            with the fitted BlazePose error model on half of the poses).
+        synthesis: pose synthesis (``NO_SYNTHESIS`` to switch it off).
         cameras: virtual camera ranges.
         max_train_poses: keep at most this many training poses (evenly spaced; for smoke tests).
         max_val_poses: the same for validation.
@@ -46,7 +49,8 @@ class DataOptions:
     target_fps_idle: float = 4.0
     target_fps_test: float = 10.0
     cache_dir: Path | None = DEFAULT_CACHE
-    augment: AugmentOptions = field(default_factory=AugmentOptions)
+    augment: AugmentOptions = field(default_factory=lambda: RECIPE_AUGMENT)
+    synthesis: SynthesisOptions = field(default_factory=SynthesisOptions)
     cameras: CameraOptions = field(default_factory=CameraOptions)
     max_train_poses: int | None = None
     max_val_poses: int | None = None
@@ -87,7 +91,8 @@ def prepare_mocap(opt: DataOptions, progress: bool = True) -> MocapData:
         "train_poses": len(train), "val_poses": len(val),
         "train_people": sorted(set(train.person.tolist())), "val_people": split.val_people,
         "target_fps": opt.target_fps, "target_fps_idle": opt.target_fps_idle,
-        "cameras": vars(opt.cameras), "augment": vars(opt.augment), "val_seed": VAL_SEED,
+        "cameras": vars(opt.cameras), "augment": vars(opt.augment), "synthesis": vars(opt.synthesis),
+        "val_seed": VAL_SEED,
         "normalisation": "semgcn.codec.normalize_2d with the virtual camera's focal and centre",
         "test_people": sorted(set(split.test.person.tolist())) if split.test is not None else [],
         "test_poses": len(split.test) if split.test is not None else 0,
@@ -103,7 +108,7 @@ def prepare_mocap(opt: DataOptions, progress: bool = True) -> MocapData:
 def epoch_generator(train: PoseSet, seed: int, opt: DataOptions) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
     """``epoch -> (inputs, targets)``: fresh cameras and augmentations every epoch, seeded."""
     def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        samples = make_samples(train, seed * 100003 + epoch, opt.cameras, opt.augment)
+        samples = make_samples(train, seed * 100003 + epoch, opt.cameras, opt.augment, opt.synthesis)
         return samples.inputs(), samples.joints_3d
     return draw
 
@@ -113,4 +118,5 @@ def as_arrays(sets: dict[str, LiftingSamples]) -> dict[str, tuple[np.ndarray, np
     return {k: (v.inputs(), v.joints_3d) for k, v in sets.items()}
 
 
-__all__ = ["DataOptions", "MocapData", "prepare_mocap", "epoch_generator", "as_arrays", "NO_AUGMENT"]
+__all__ = ["DataOptions", "MocapData", "prepare_mocap", "epoch_generator", "as_arrays", "NO_AUGMENT",
+           "NO_SYNTHESIS"]
