@@ -62,22 +62,22 @@ class LengthOptions:
 
 def robust_lengths(samples: np.ndarray, outlier_mads: float = 3.0, symmetric: bool = True) -> np.ndarray | None:
     """Per-bone robust length of ``samples`` ``(N, 16)`` (NaN: bone not seen in that frame; column 0
-    unused): the median after discarding values beyond ``outlier_mads`` MADs; None when a bone was never
-    seen."""
+    unused): the median after discarding values beyond ``outlier_mads`` MADs; with ``symmetric`` a bone
+    never seen takes its other side's. None while some bone has no estimate at all."""
     samples = np.asarray(samples, dtype=np.float64)
-    out = np.zeros(NUM_JOINTS)
+    out = np.full(NUM_JOINTS, np.nan)
+    out[0] = 0.0
     for j in _CHILDREN:
         values = samples[:, j][np.isfinite(samples[:, j])]
-        if values.size == 0:
-            return None
-        median = np.median(values)
-        mad = np.median(np.abs(values - median))
-        kept = values[np.abs(values - median) <= outlier_mads * max(mad, 1e-4 * median, 1e-9)]
-        out[j] = np.median(kept) if kept.size else median
-    if symmetric:
+        if values.size:
+            median = np.median(values)
+            mad = np.median(np.abs(values - median))
+            kept = values[np.abs(values - median) <= outlier_mads * max(mad, 1e-4 * median, 1e-9)]
+            out[j] = np.median(kept) if kept.size else median
+    if symmetric:  # the mean of both sides, or the side that was seen
         for a, b in FLIP_PAIRS:
-            out[a] = out[b] = 0.5 * (out[a] + out[b])
-    return out
+            out[a] = out[b] = np.nanmean([out[a], out[b]]) if np.isfinite([out[a], out[b]]).any() else np.nan
+    return out if np.all(np.isfinite(out)) else None
 
 
 class BoneLengthEstimator:

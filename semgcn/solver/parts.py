@@ -84,8 +84,10 @@ def _foot(heel, toe, ankle, knee, j_knee, j_ankle) -> PartRule:
 
 
 RULES: dict[str, PartRule] = {
-    # right ear -> left ear (and eyes, mouth corners) is the head's +x; ears -> nose forward
-    "Head": PartRule(((R_EAR, R_EYE, MOUTH_R), (L_EAR, L_EYE, MOUTH_L)), LEFT, ((L_EAR, R_EAR), (NOSE,)), FORWARD,
+    # right ear -> left ear (and eyes, mouth corners) is the head's +x; ears -> eyes forward (the eyes
+    # are near ear height in a level head, the nose well below: it would tilt the frame ~15 degrees)
+    "Head": PartRule(((R_EAR, R_EYE, MOUTH_R), (L_EAR, L_EYE, MOUTH_L)), LEFT, ((L_EAR, R_EAR), (L_EYE, R_EYE)),
+                     FORWARD,
                      ((J["thorax"], J["head"]), ((L_SHOULDER, R_SHOULDER), (L_EAR, R_EAR))),
                      (NOSE, L_EYE, R_EYE, L_EAR, R_EAR, MOUTH_L, MOUTH_R)),
     "LeftHand": _hand(L_WRIST, L_PINKY, L_INDEX, L_THUMB, L_ELBOW, LEFT, J["left_elbow"], J["left_wrist"]),

@@ -17,7 +17,9 @@ bone's error.
   hinge is: the twist then blends (between 8 and 25 degrees of bend) towards a prior: the foot's heading
   for a leg, half the hand's turn for an arm, or else the previous frame's twist. The lower bone turns
   about the hinge (flexion limited to [0, 160] degrees: a knee does not bend forward) with a small
-  off-axis allowance, and the forearm additionally twists with the hand (pronation).
+  off-axis allowance, and the forearm additionally twists with the hand (pronation). A limb whose
+  hinge twist lies beyond the upper bone's twist limit is bent the wrong way (a knee forward): its
+  twist stays at the prior and the joint is left straight, rather than the limb being turned round.
 * Hands, feet, head: the measured part frame, cone-limited, blended by its visibility weight; without
   landmarks they keep their parent's orientation (swing-only).
 
@@ -41,6 +43,8 @@ from semgcn.solver.rig import (ANGLE_LIMITS, BONE_INDEX as B, BONE_NAMES, BONE_P
 
 #: Bend angles (radians) between which a limb's twist moves from its prior to its hinge.
 STRAIGHT, BENT = math.radians(8), math.radians(25)
+#: How far past its twist limit a hinge twist fades out (the joint is then taken as bent the wrong way).
+WRONG_WAY = math.radians(30)
 _LIMBS = (  # (upper, lower, end, part-prior share of the end part's turn given to the upper bone)
     ("LeftUpperArm", "LeftLowerArm", "LeftHand", 0.5), ("RightUpperArm", "RightLowerArm", "RightHand", 0.5),
     ("LeftUpperLeg", "LeftLowerLeg", "LeftFoot", 1.0), ("RightUpperLeg", "RightLowerLeg", "RightFoot", 1.0),
@@ -185,9 +189,11 @@ class _Frame:
         across = lower_in_swing - (lower_in_swing @ r) * r
         hinge_twist = math.atan2(float(cross(k, across) @ r), float(k @ across))
         prior, prior_source = self._limb_prior(upper, end, swing, r, share)
-        weight = smoothstep(bend, STRAIGHT, BENT)
-        twist = wrap(prior + weight * wrap(hinge_twist - prior))
         limit = TWIST_LIMITS[upper]
+        # A hinge twist beyond the limit means the joint bends the wrong way (a knee forward): do not
+        # turn the limb round to make it bend; fade to the prior, which leaves the joint straight.
+        weight = smoothstep(bend, STRAIGHT, BENT) * (1.0 - smoothstep(abs(hinge_twist), limit, limit + WRONG_WAY))
+        twist = wrap(prior + weight * wrap(hinge_twist - prior))
         self.twists[upper] = clamp(float(twist), -limit, limit)
         self.sources[upper] = "hinge" if weight >= 1.0 else prior_source
         self.g[B[upper]] = swing @ axis_angle(r, self.twists[upper])
