@@ -18,4 +18,4 @@ from a stream or a recording, such a bridge gets its skeletons from ``realtime.b
 """
 
 #: Bridge modules under ``realtime.bridges`` that ``run_live.py`` offers, in the order they run.
-BRIDGES: tuple[str, ...] = ("ros2", "vmc", "livelink")
+BRIDGES: tuple[str, ...] = ("ros2", "foxglove_ws", "vmc", "livelink")

@@ -28,6 +28,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from realtime.bridges.skeletons import SkeletonSource
 from realtime.core.records import FrameResult
 from realtime.core.skeleton_scene import FRAME_CHOICES, SceneBuilder
 from realtime.recording.ros2_messages import JOINTS_TOPIC, MARKERS_TOPIC, marker_array, pose_array
@@ -103,9 +104,11 @@ class Ros2Bridge:
     """
 
     name = "ros2"
+    needs_skeleton = True  # the PoseArray orientations: run_live.py adds the solve stage for them
 
     def __init__(self, options: Ros2Options | None = None):
         self.options = options or Ros2Options()
+        self.skeletons = SkeletonSource()  # fed from a stream or a session: skeletons solved here
         self._rclpy, classes = _rclpy_modules()
         self._make = lambda type_name, **fields: classes[type_name](**fields)
         self.builder = SceneBuilder(self.options.frame)
@@ -126,6 +129,7 @@ class Ros2Bridge:
     def consume(self, result: FrameResult) -> None:
         if self.closed:
             return
+        self.skeletons.people(result)  # sets person.skeleton where the frame came without one
         scene = self.builder.build(result)
         self._joints.publish(pose_array(self._make, scene))
         self._markers.publish(marker_array(self._make, scene))

@@ -27,6 +27,8 @@ from scipy.spatial.transform import Rotation
 
 from realtime.core.records import FrameResult, PersonPose
 from semgcn.skeleton import BONES, NUM_JOINTS, bone_side
+from semgcn.solver.axes import CAMERA_TO_SOLVER, world_to_solver
+from semgcn.solver.rig import JOINT_BONE
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +104,58 @@ def stamp_ns(t_seconds: float) -> int:
     return int(round(float(t_seconds) * 1e9))
 
 
-def joint_orientations(person: PersonPose, world_from_camera: np.ndarray | None = None) -> np.ndarray:
-    """Each joint's orientation, ``(16, 4)`` quaternions x, y, z, w, in the frame of the published joints.
+def joint_orientations(person: PersonPose, axes: np.ndarray | None) -> np.ndarray:
+    """Each joint's orientation, ``(16, 4)`` quaternions x, y, z, w, in the scene's frame.
 
-    The skeleton solver of the game-engine bridges is not in the record yet, so every joint gets the
-    identity orientation; this is the one place to switch over when the record carries its rotations.
+    A joint's orientation is the rotation, away from the T-pose rest of ``semgcn.solver`` (docs/
+    skeleton_solver.md), of the skeleton solver's bone that sits on the joint (``person.skeleton``,
+    set by the ``solve`` stage), expressed in the scene's axes: identity at rest. ``axes`` is ``A`` with
+    ``p_scene = A p_solver`` (``scene_from_solver``); a rotation ``R`` of the solver frame is ``A R A^T``
+    in the scene, as a quaternion ``(A v, w)`` (``A`` is a proper rotation). Without a skeleton (the stage
+    did not run) or without ``axes`` every joint gets the identity.
     """
-    del person, world_from_camera  # used once the record carries the solver's rotations
-    return _IDENTITY_ORIENTATIONS
+    skeleton = person.skeleton
+    if skeleton is None or axes is None:
+        return _IDENTITY_ORIENTATIONS
+    solver_q = _global_quaternions(np.asarray(skeleton.local_rotations, np.float64), skeleton.parents)[list(JOINT_BONE)]
+    out = np.empty_like(solver_q)
+    out[:, :3] = solver_q[:, :3] @ axes.T
+    out[:, 3] = solver_q[:, 3]
+    return out
 
 
 _IDENTITY_ORIENTATIONS = np.tile(IDENTITY_QUATERNION, (NUM_JOINTS, 1))
 _IDENTITY_ORIENTATIONS.flags.writeable = False  # shared by every frame
+
+
+def _global_quaternions(local: np.ndarray, parents: tuple[int, ...]) -> np.ndarray:
+    """Each bone's rotation from the T-pose (parent's global times own local), as x, y, z, w quaternions."""
+    out = np.empty_like(local)
+    for i, parent in enumerate(parents):
+        out[i] = local[i] if parent < 0 else _multiply(out[parent], local[i])
+    return out
+
+
+def _multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The Hamilton product ``a b`` of two x, y, z, w quaternions (the rotation b, then a)."""
+    (ax, ay, az, aw), (bx, by, bz, bw) = a, b
+    return np.array([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
+                     aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz])
+
+
+def scene_from_solver(skeleton_frame: str, in_world: bool, up: str, world_from_optical: np.ndarray | None):
+    """The axes change ``A`` from the solver frame of a skeleton (``SkeletonPose.frame``: "camera" or
+    "world") to the scene's frame (``camera_optical``, or the calibrated world), or None when the
+    world it needs is unknown."""
+    optical_from_solver = CAMERA_TO_SOLVER.T
+    world_from_solver = world_to_solver(up).T
+    if skeleton_frame == "world":
+        if in_world:
+            return world_from_solver
+        return None if world_from_optical is None else world_from_optical.T @ world_from_solver
+    if in_world:
+        return None if world_from_optical is None else world_from_optical @ optical_from_solver
+    return optical_from_solver
 
 
 class SceneBuilder:
@@ -150,7 +192,9 @@ class SceneBuilder:
         scene = SkeletonScene(stamp_ns(result.t_capture), world_frame_id(up) if in_world else OPTICAL_FRAME,
                               transforms=[_camera_to_optical()] + ([world] if world is not None else []))
         for person in result.people:
-            drawn = self._world_person(person, world_from_optical) if in_world else self._camera_person(person)
+            axes = (scene_from_solver(person.skeleton.frame, in_world, up, world_from_optical)
+                    if person.skeleton is not None else None)
+            drawn = self._world_person(person, world_from_optical, axes) if in_world else self._camera_person(person, axes)
             if drawn is not None:
                 scene.people.append(drawn)
         self._track(scene)
@@ -168,20 +212,20 @@ class SceneBuilder:
                 and all(p.joints_world is not None for p in people))
 
     @staticmethod
-    def _world_person(person: PersonPose, world_from_optical: np.ndarray | None) -> PersonInScene | None:
+    def _world_person(person: PersonPose, world_from_optical: np.ndarray | None, axes) -> PersonInScene | None:
         if world_from_optical is None or person.joints_world is None or not np.all(np.isfinite(person.joints_world)):
             return None
         return PersonInScene(person.id, f"person_{person.id}", np.asarray(person.joints_world, np.float64),
-                             joint_orientations(person, world_from_optical))
+                             joint_orientations(person, axes))
 
     @staticmethod
-    def _camera_person(person: PersonPose) -> PersonInScene | None:
+    def _camera_person(person: PersonPose, axes) -> PersonInScene | None:
         if person.joints_3d is None or not np.all(np.isfinite(person.joints_3d)):
             return None
         positions = np.asarray(person.joints_3d, np.float64)
         if person.root_translation is not None:
             positions = positions + np.asarray(person.root_translation, np.float64)
-        return PersonInScene(person.id, f"person_{person.id}", positions, joint_orientations(person))
+        return PersonInScene(person.id, f"person_{person.id}", positions, joint_orientations(person, axes))
 
     def _track(self, scene: SkeletonScene) -> None:
         present = {p.name for p in scene.people}

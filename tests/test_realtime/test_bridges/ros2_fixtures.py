@@ -97,6 +97,11 @@ def positions(pose_array) -> np.ndarray:
     return np.array([[p.position.x, p.position.y, p.position.z] for p in pose_array.poses]).reshape(-1, 3)
 
 
+def orientations(pose_array) -> np.ndarray:
+    return np.array([[p.orientation.x, p.orientation.y, p.orientation.z, p.orientation.w]
+                     for p in pose_array.poses]).reshape(-1, 4)
+
+
 def expected_positions(frame, frame_id: str) -> np.ndarray:
     """Where a stream frame's joints should be in ``frame_id`` (realtime.core.skeleton_scene's rules)."""
     person = frame.person

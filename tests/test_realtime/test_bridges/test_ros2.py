@@ -14,12 +14,14 @@ import zmq
 
 pytest.importorskip("rclpy", reason="the ROS 2 tests need the ROS 2 wheels: pip install -r requirements-ros2.txt")
 
+from realtime.core.skeleton_scene import SceneBuilder  # noqa: E402
+from realtime.core.skeleton_stage import skeleton_from_arrays  # noqa: E402
 from realtime.recording.recorder import Recorder  # noqa: E402
 from realtime.stream.subscriber import Subscriber  # noqa: E402
 from realtime.stream.wire import WireError, decode  # noqa: E402
 from tests.conftest import REPO  # noqa: E402
 from tests.test_realtime.test_bridges.ros2_fixtures import (ENV, Listener, actions, expected_positions,  # noqa: E402
-                                                            positions, sensor_data_qos, stamp_ns)
+                                                            orientations, positions, sensor_data_qos, stamp_ns)
 from tests.test_realtime.test_recording.session_fixtures import encoded, synthetic_frames  # noqa: E402
 
 RUN_LIVE = [sys.executable, str(REPO / "run_live.py")]
@@ -84,16 +86,22 @@ def test_run_live_ros2_publishes_the_streamed_joints_to_rviz_and_sensor_qos_subs
     assert "stage ros2" in stdout  # the bridge's time in the run's summary
     for listener in (rviz, sensor):
         assert len(listener.joints) >= 30 and len(listener.markers) >= 30, (len(listener.joints), len(listener.markers))
-    matched = 0
+    matched = turned = 0
     for pose_array in rviz.joints:
         frame = frames[stamp_ns(pose_array)]  # every message is stamped with a streamed frame's capture time
         assert frame.has_person
         assert pose_array.header.frame_id in ("camera_optical", "world")  # "world": --up z, once the floor is known
         np.testing.assert_array_equal(positions(pose_array), expected_positions(frame, pose_array.header.frame_id))
-        assert all((p.orientation.x, p.orientation.y, p.orientation.z, p.orientation.w) == (0, 0, 0, 1)
-                   for p in pose_array.poses)  # identity until the skeleton solver's rotations are in the record
+        # Orientations: the solve stage's skeleton (run_live adds it for ROS 2), carried on the stream too.
+        frame.person.skeleton = skeleton_from_arrays(frame.person, frame.header)
+        assert frame.person.skeleton is not None
+        want = SceneBuilder("auto").build(frame).people[0].orientations
+        got = orientations(pose_array)
+        np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-9)
+        np.testing.assert_allclose(got, want, atol=1e-6)  # the stream carries the rotations as float32
+        turned += not np.allclose(got, [0, 0, 0, 1])
         matched += 1
-    assert matched >= 30
+    assert matched >= 30 and turned >= 30  # real rotations, not the identity
     for marker_array in rviz.markers:
         joints, bones = marker_array.markers
         frame = frames[stamp_ns(joints)]
