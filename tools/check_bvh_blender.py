@@ -1,13 +1,15 @@
-"""Check that Blender imports an exported session BVH and plays the recorded joints on the right bones.
+"""Check that Blender imports an exported session BVH and plays the solver's skeleton on the right bones.
 
 Exports the session to BVH, imports it with Blender's own BVH importer (``bpy``, Blender as a Python
 module, in a separate Python that has it: ``pip install bpy`` needs the Python version that the bpy
-release was built for, e.g. bpy 4.2 on Python 3.11), steps through the frames and compares the world
-position of each bone's head (bone ``right_knee`` starts at the right knee...) with the recorded joints.
+release was built for, e.g. bpy 4.2 on Python 3.11; without ``--blender-python`` one is made in a
+throwaway venv, ``tools.blender_python``), steps through the frames and compares the world position
+of each bone's head (bone ``LeftLowerLeg`` starts at the left knee...) with where the skeleton solver
+put that bone; with ``--per-frame-lengths``, with where the recording put it.
 
-    python -m tools.check_bvh_blender SESSION.mcap --blender-python /opt/bpy-venv/bin/python
+    python -m tools.check_bvh_blender SESSION.mcap [--blender-python /opt/bpy-venv/bin/python]
 
-Prints the largest joint error in millimetres over the sampled frames; exit code 1 above ``--tol-mm``.
+Prints the largest error in millimetres over the sampled frames; exit code 1 above ``--tol-mm``.
 """
 from __future__ import annotations
 
@@ -20,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.recording.exports import export_bvh
+from realtime.recording.exports import bvh_frames, export_bvh, solve_session
 from realtime.recording.session_reader import SessionError, read_session
-from semgcn.bvh.write import camera_to_bvh, fill_missing
-from semgcn.skeleton import JOINT_NAMES
+from semgcn.solver.rig import BONE_NAMES
+from tools.blender_python import blender_python
 
 # Runs inside Blender's Python. Blender is z-up: with axis_up="Y", axis_forward="-Z" a BVH point
 # (x, y, z) lands at (x, -z, y).
@@ -52,7 +54,8 @@ print("RESULT " + json.dumps({"bones": [b.name for b in arm.data.bones], "fps": 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.check_bvh_blender", description=__doc__.split("\n\n")[0])
     parser.add_argument("session", help="recorded session (.mcap)")
-    parser.add_argument("--blender-python", required=True, help="a Python interpreter that can `import bpy`")
+    parser.add_argument("--blender-python", help="a Python interpreter that can `import bpy` (default: make one in "
+                        "/tmp/bpy-venv, downloading bpy the first time)")
     parser.add_argument("--samples", type=int, default=40, help="frames to compare (default: %(default)s)")
     parser.add_argument("--per-frame-lengths", action="store_true",
                         help="check the export with --bone-lengths per-frame (position channels on every joint)")
@@ -63,15 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     except SessionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    valid = np.array([f.has_person for f in session.frames])
-    joints = np.stack([f.joints_3d if f.has_person else np.zeros((16, 3), np.float32) for f in session.frames])
+    clip = solve_session(bvh_frames(session, "frames"))
+    python = args.blender_python or blender_python()
     with tempfile.TemporaryDirectory() as tmp:
         bvh = export_bvh(session, Path(tmp) / "clip.bvh", per_frame_lengths=args.per_frame_lengths,
                          timeline="frames")  # one BVH frame per recorded frame, to compare frame by frame
         ref = Path(tmp) / "ref.npy"
-        np.save(ref, camera_to_bvh(fill_missing(joints.astype(np.float64), valid)))
-        run = subprocess.run([args.blender_python, "-c", _BLENDER_SCRIPT, str(bvh), str(ref),
-                              json.dumps(list(JOINT_NAMES)), str(args.samples)],
+        np.save(ref, clip.targets if args.per_frame_lengths else clip.positions)  # BVH axes = the solver frame
+        run = subprocess.run([python, "-c", _BLENDER_SCRIPT, str(bvh), str(ref),
+                              json.dumps(list(BONE_NAMES)), str(args.samples)],
                              capture_output=True, text=True, timeout=600)
     line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if run.returncode != 0 or line is None:
@@ -79,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     result = json.loads(line[len("RESULT "):])
     error_mm = result["max_error_m"] * 1000
+    against = "the recorded joints" if args.per_frame_lengths else "the solver's skeleton"
     print(f"Blender imported {len(result['bones'])} bones, action frames {result['action_frames']}, "
-          f"scene fps {result['fps']:.3f}; max joint error over {result['frames_checked']} frames: {error_mm:.4f} mm")
+          f"scene fps {result['fps']:.3f}; max bone error against {against} over {result['frames_checked']} "
+          f"frames: {error_mm:.4f} mm")
     return 0 if error_mm <= args.tol_mm else 1
 
 

@@ -7,9 +7,9 @@
 * ``json``: ``{"metadata", "joint_names", "parents", "units", "frame_of_reference", "truncated",
   "frames": [{"frame_index", "t_capture", "t_publish", "has_person", "keypoints_2d", "confidence",
   "joints_3d", ...}]}``.
-* ``bvh``: a y-up skeleton with the subject's median bone lengths and per-frame joint rotations
-  (``semgcn.bvh.write``, docs/recording.md); the frame time is the session's median frame interval.
-  ``per_frame_lengths`` adds position channels carrying each frame's bone lengths.
+* ``bvh``: the skeleton solver's constant-bone humanoid (Unity bone names, T-pose rest) and its joint
+  rotations (``semgcn.bvh.write``, docs/recording.md); the frame time is the session's median frame
+  interval. ``per_frame_lengths`` adds position channels that put every joint where it was recorded.
 """
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from realtime.core.skeleton_stage import landmark_arrays
 from realtime.recording.session_format import float_lists
 from realtime.recording.session_reader import Session
 from realtime.stream.wire import FRAME_OF_REFERENCE, UNITS
-from semgcn.bvh.write import BvhExportOptions, joints_to_bvh, write_bvh
+from semgcn.bvh.write import BvhExportOptions, clip_to_bvh, solve_recording, write_bvh
+from semgcn.solver.clip import ClipSolution
 from semgcn.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
 FORMATS = ("csv", "json", "bvh")
@@ -92,30 +94,52 @@ def uniform_timeline(t_capture: np.ndarray, frame_time: float) -> np.ndarray:
 
 def export_bvh(session: Session, out: Path, unit: str = "m", per_frame_lengths: bool = False,
                timeline: str = "uniform") -> Path:
-    """Write the BVH clip of ``session`` to ``out``.
+    """Write the BVH clip of ``session`` to ``out``: the skeleton solver's humanoid and rotations
+    (``semgcn.bvh.write``; with the session's BlazePose landmarks, when it carries them, for the head,
+    hands and feet).
 
     Args:
         session: the recorded session.
         out: the ``.bvh`` file.
         unit: ``"m"``, ``"cm"`` or ``"mm"``.
-        per_frame_lengths: add position channels that carry each frame's bone lengths (exact joints
-            even where the lifter's bone lengths vary; see ``semgcn.bvh.write.BvhExportOptions``).
+        per_frame_lengths: add position channels that put every joint where the recording had it
+            (see ``semgcn.bvh.write.BvhExportOptions``).
         timeline: ``"uniform"``: one BVH frame per frame interval of the capture clock, holding the
             previous frame over dropped ones (plays at the recorded speed); ``"frames"``: one BVH frame
             per recorded frame.
     Raises:
         ValueError: when no frame has a person, or for an unknown ``timeline``.
     """
+    clip = solve_session(bvh_frames(session, timeline))
+    text = clip_to_bvh(clip, 1.0 / session.fps, BvhExportOptions(unit=unit, per_frame_lengths=per_frame_lengths))
+    return write_bvh(out, text)
+
+
+def bvh_frames(session: Session, timeline: str = "uniform") -> list:
+    """The session's frames as the BVH clip shows them (``timeline``: see :func:`export_bvh`)."""
     if timeline not in ("uniform", "frames"):
         raise ValueError(f"timeline must be 'uniform' or 'frames', got {timeline!r}")
     frames = session.frames
     if timeline == "uniform" and frames:
         t_capture = np.array([f.t_capture for f in frames])
         frames = [frames[i] for i in uniform_timeline(t_capture, 1.0 / session.fps)]
+    return frames
+
+
+def solve_session(frames: list) -> ClipSolution:
+    """The skeleton solver's clip of recorded frames (solver frame = BVH axes)."""
     joints, valid, roots = _bvh_inputs(frames)
-    text = joints_to_bvh(joints, valid, 1.0 / session.fps, roots,
-                         BvhExportOptions(unit=unit, per_frame_lengths=per_frame_lengths))
-    return write_bvh(out, text)
+    landmarks = [_landmarks(f) for f in frames]
+    return solve_recording(joints, valid, roots, landmarks if any(lm is not None for lm in landmarks) else None)
+
+
+def _landmarks(frame) -> tuple[np.ndarray, np.ndarray | None] | None:
+    if not frame.has_person:
+        return None
+    image, world = landmark_arrays(frame.person)
+    if world is not None:
+        return world, None if image is None else image[:, 3]
+    return (image[:, :3], image[:, 3]) if image is not None else None
 
 
 def _bvh_inputs(frames: list) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
