@@ -22,10 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--unit", default="m", choices=("m", "cm", "mm"),
                         help="BVH length unit (default: %(default)s; Blender's BVH import expects metres at scale 1)")
     parser.add_argument("--bone-lengths", default="median", choices=("median", "per-frame"),
-                        help="BVH bones: 'median' = a rigid skeleton with the subject's median bone lengths "
-                             "(rotations only; joints exact when the recorded lengths are constant); "
-                             "'per-frame' = also position channels with each frame's lengths, so the "
-                             "joints are reproduced exactly (default: %(default)s)")
+                        help="BVH bones: 'median' = the skeleton solver's rigid humanoid, bones of the clip's "
+                             "robust (median) lengths, rotations only (for retargeting); 'per-frame' = also "
+                             "position channels that put every joint where it was recorded (default: %(default)s)")
     parser.add_argument("--timeline", default="uniform", choices=("uniform", "frames"),
                         help="BVH frames: 'uniform' = one per frame interval of the capture clock, holding "
                              "the previous pose over frames the pipeline dropped, so the clip plays at the "
