@@ -1,7 +1,9 @@
-"""Export a recorded session (.mcap) to CSV, JSON or BVH (the formats: ``realtime.recording.exports``).
+"""Export a recorded session (.mcap) to CSV, JSON, BVH (the formats: ``realtime.recording.exports``) or a
+ROS 2 bag (``realtime.recording.ros2bag``).
 
     python -m tools.export_session recordings/session_20250101_120000.mcap --to bvh
     python -m tools.export_session SESSION.mcap --to csv --out table.csv
+    python -m tools.export_session SESSION.mcap --to ros2bag      # a bag folder: ros2 bag play SESSION_ros2bag
 """
 from __future__ import annotations
 
@@ -12,13 +14,19 @@ from pathlib import Path
 from realtime.recording.exports import FORMATS, export_bvh, export_csv, export_json
 from realtime.recording.session_reader import SessionError, read_session
 
+ROS2BAG = "ros2bag"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.export_session",
                                      description="Export a recorded session (.mcap) to CSV, JSON or BVH.")
     parser.add_argument("session", help="session file written by realtime.recorder / run_live.py --record")
-    parser.add_argument("--to", required=True, choices=FORMATS, help="output format")
-    parser.add_argument("--out", default=None, help="output file (default: the session path with the format's suffix)")
+    parser.add_argument("--to", required=True, choices=(*FORMATS, ROS2BAG),
+                        help="output format (ros2bag: a ROS 2 bag folder, MCAP storage, PoseArray and MarkerArray)")
+    parser.add_argument("--out", default=None, help="output file (default: the session path with the format's suffix; "
+                                                    "for ros2bag the folder SESSION_ros2bag)")
+    parser.add_argument("--ros2-frame", default="auto", choices=("auto", "camera", "world"),
+                        help="ros2bag: frame of the joints, as run_live.py --ros2-frame (default: %(default)s)")
     parser.add_argument("--unit", default="m", choices=("m", "cm", "mm"),
                         help="BVH length unit (default: %(default)s; Blender's BVH import expects metres at scale 1)")
     parser.add_argument("--bone-lengths", default="median", choices=("median", "per-frame"),
@@ -35,26 +43,35 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    out = Path(args.out) if args.out else Path(args.session).with_suffix("." + args.to)
+    out = Path(args.out) if args.out else _default_out(Path(args.session), args.to)
     try:
         session = read_session(args.session)
-        if session.truncated:
-            print(f"note: {session.problems[0] if session.problems else 'the session is incomplete'}",
+        if not session.complete:
+            print(f"warning: {session.loss_report()}",
                   file=sys.stderr)
         out.parent.mkdir(parents=True, exist_ok=True)
         if args.to == "csv":
             export_csv(session, out)
         elif args.to == "json":
             export_json(session, out)
+        elif args.to == ROS2BAG:
+            from realtime.recording.ros2bag import export_ros2bag
+            export_ros2bag(session, out, frame=args.ros2_frame)
         else:
             export_bvh(session, out, args.unit, per_frame_lengths=args.bone_lengths == "per-frame",
                        timeline=args.timeline)
-    except (SessionError, ValueError, OSError) as exc:
+    except (SessionError, ValueError, OSError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     people = sum(f.has_person for f in session.frames)
     print(f"wrote {out} ({len(session.frames)} frames, {people} with a person, {session.fps:.1f} fps)")
     return 0
+
+
+def _default_out(session: Path, fmt: str) -> Path:
+    if fmt == ROS2BAG:  # a folder, as ros2 bag record makes
+        return session.with_name(session.stem + "_ros2bag")
+    return session.with_suffix("." + fmt)
 
 
 if __name__ == "__main__":
