@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.app.build import make_bridges
+from realtime.app.build import make_bridges, make_skeleton_stage
 from realtime.app.options import bridge_modules
 from realtime.core.evaluation import Evaluator
 from realtime.core.pipeline import Pipeline, PipelineOptions
@@ -36,6 +36,7 @@ from realtime.core.smoothing import SmoothingStage
 from realtime.core.sources import DemoSource, EndOfStream, SourceError, SourceOptions, open_source
 from realtime.core.stats import summarize
 from realtime.stream.publisher import Publisher, PublisherOptions
+from tools.bridge_peers import start_peers, stop_peers
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "media" / "tfjs_models" / "pose_1.mp4"
 
@@ -126,10 +127,15 @@ def run(args) -> dict:
         return CalibrationStage.uncalibrated(size)
 
     evaluator = Evaluator.for_source(source)
-    consumers, stages = [publisher, *make_bridges(args)], []
+    bridges = make_bridges(args)
+    peers = start_peers(bridges)  # a receiving client per bridge, in its own process (tools.bridge_peers)
+    consumers, stages = [publisher, *bridges], []
     if evaluator is not None:
         consumers.append(evaluator)
         stages.append(evaluator.truth_stage)
+    skeleton = make_skeleton_stage(consumers)  # as run_live.py: the solve stage, for VMC, Live Link, ROS 2
+    if skeleton is not None:
+        stages.append(skeleton)
     pipeline = Pipeline(detector_full, lifter, consumers, calibration=calibration,
                         smoother=None if args.no_smooth else SmoothingStage(), stages=stages,
                         backends={"detector": args.detector, "lifter": args.lifter}, options=PipelineOptions())
@@ -160,6 +166,9 @@ def run(args) -> dict:
     receipt = receiving.recv() if receiving.poll(10.0) else []
     receiver.join(5.0)
     publisher.close()
+    stop_peers(peers)
+    for bridge in bridges:
+        bridge.close()
     receipt = receipt[-len(full_ms):] if full_ms else []
     stats = pipeline.stats.as_dict()
     return {

@@ -135,6 +135,10 @@ class Ros2Bridge:
         self._markers.publish(marker_array(self._make, scene))
         self.frames += 1
 
+    @property
+    def domain_id(self) -> int:
+        return self._context.get_domain_id()
+
     def subscribers(self) -> int:
         """Subscriptions matched on the joints topic (for status lines and tests)."""
         return self._joints.get_subscription_count()

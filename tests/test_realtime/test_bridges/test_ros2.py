@@ -105,7 +105,8 @@ def test_run_live_ros2_publishes_the_streamed_joints_to_rviz_and_sensor_qos_subs
     for marker_array in rviz.markers:
         joints, bones = marker_array.markers
         frame = frames[stamp_ns(joints)]
-        assert (joints.ns, joints.id, joints.type, bones.id, bones.type) == ("person_0", 0, 7, 1, 5)  # SPHERE_LIST, LINE_LIST
+        # SPHERE_LIST (7) of the joints, LINE_LIST (5) of the bones
+        assert (joints.ns, joints.id, joints.type, bones.id, bones.type) == ("person_0", 0, 7, 1, 5)
         got = np.array([[p.x, p.y, p.z] for p in joints.points])
         np.testing.assert_array_equal(got, expected_positions(frame, joints.header.frame_id))
         assert len(bones.points) == 30 and len(bones.colors) == 30 and joints.lifetime.sec == 1
@@ -157,7 +158,8 @@ def test_the_bridge_command_replays_a_session_onto_the_topics(tmp_path):
     index_of = {f.joints_3d.astype(np.float64).tobytes(): f.frame_index for f in frames if f.has_person}
     with Listener() as listener:
         proc = subprocess.run([sys.executable, "-m", "realtime.bridges.ros2", "--session", str(rec.path),
-                               "--speed", "3", "--wait-subscribers", "1", "--wait-timeout", "60"], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=120)
+                               "--speed", "3", "--wait-subscribers", "1", "--wait-timeout", "60"],
+                              cwd=REPO, env=ENV, capture_output=True, text=True, timeout=120)
         listener.wait_for(100, 2.0)
     assert proc.returncode == 0, proc.stderr
     assert "published 150 frames" in proc.stdout
