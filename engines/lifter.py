@@ -26,7 +26,7 @@ import numpy as np
 
 from engines.backends import LIFTER_BACKENDS
 from semgcn.checksums import file_sha256
-from semgcn.codec import check_keypoints, normalize_2d
+from semgcn.codec import check_keypoints, flip_average, flip_inputs, normalize_2d
 from semgcn.skeleton import NUM_JOINTS, ROOT
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -51,6 +51,9 @@ class LifterOptions:
         threads: CPU threads of ONNX Runtime / torch (0: the runtime's choice).
         fp16: TensorRT FP16 kernels.
         trt_cache_dir: TensorRT plan cache folder (None: ``engines.trt_engine``'s default).
+        flip_test: test-time flip augmentation: every pose is lifted together with its mirror image
+            (one backend call on twice the batch) and the two predictions, the second mirrored back,
+            are averaged (``semgcn.codec.flip_average``); the shipped model is measured this way.
     """
 
     backend: str = "onnxruntime"
@@ -58,6 +61,7 @@ class LifterOptions:
     threads: int = 0
     fp16: bool = True
     trt_cache_dir: str | None = None
+    flip_test: bool = True
 
 
 @dataclass
@@ -174,7 +178,10 @@ class Lifter:
             bad = np.flatnonzero(spread < MIN_SPREAD_PX)[:10].tolist()
             raise ValueError(f"poses {bad} have all 16 keypoints at one point: not a body to lift")
         x = normalize_2d(kp, size, f, c)
-        y = np.asarray(self._backend.run(x), dtype=np.float32)
+        if self.options.flip_test:
+            y = flip_average(np.asarray(self._backend.run(np.concatenate([x, flip_inputs(x)])), dtype=np.float32))
+        else:
+            y = np.asarray(self._backend.run(x), dtype=np.float32)
         if y.shape != (n, NUM_JOINTS, 3) or not np.all(np.isfinite(y)):
             raise RuntimeError(f"the {self.backend} backend returned {y.shape} with non-finite values; "
                                f"the model file {self.info.model_path} may be corrupt")
