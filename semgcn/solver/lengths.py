@@ -64,16 +64,16 @@ def robust_lengths(samples: np.ndarray, outlier_mads: float = 3.0, symmetric: bo
     """Per-bone robust length of ``samples`` ``(N, 16)`` (NaN: bone not seen in that frame; column 0
     unused): the median after discarding values beyond ``outlier_mads`` MADs; with ``symmetric`` a bone
     never seen takes its other side's. None while some bone has no estimate at all."""
-    samples = np.asarray(samples, dtype=np.float64)
+    samples = np.asarray(samples, dtype=np.float64)[:, _CHILDREN]
     out = np.full(NUM_JOINTS, np.nan)
     out[0] = 0.0
-    for j in _CHILDREN:
-        values = samples[:, j][np.isfinite(samples[:, j])]
-        if values.size:
-            median = np.median(values)
-            mad = np.median(np.abs(values - median))
-            kept = values[np.abs(values - median) <= outlier_mads * max(mad, 1e-4 * median, 1e-9)]
-            out[j] = np.median(kept) if kept.size else median
+    seen = np.isfinite(samples).any(axis=0)
+    if seen.any():  # all bones at once: NaN marks what a frame did not see, and the outliers
+        cols = samples[:, seen]
+        median = np.nanmedian(cols, axis=0)
+        spread = np.maximum(np.nanmedian(np.abs(cols - median), axis=0), 1e-4 * median) + 1e-9
+        kept = np.where(np.abs(cols - median) <= outlier_mads * spread, cols, np.nan)
+        out[_CHILDREN[seen]] = np.nanmedian(kept, axis=0)  # the median itself is always kept
     if symmetric:  # the mean of both sides, or the side that was seen
         for a, b in FLIP_PAIRS:
             out[a] = out[b] = np.nanmean([out[a], out[b]]) if np.isfinite([out[a], out[b]]).any() else np.nan
