@@ -153,3 +153,46 @@ def pose_errors_mm(pred_m, target_m) -> dict[str, float]:
         "bone_angle_deg": float(bone_angles_deg(p, t).mean()),
         "n": int(p.shape[0]),
     }
+
+
+def acceleration_error_mm(pred_m, target_m) -> float:
+    """Jitter: mean distance between the second differences of predicted and true joint tracks.
+
+    Args:
+        pred_m: ``(T, J, 3)`` one person's poses in metres, consecutive frames (root-relative).
+        target_m: the true poses, same shape.
+    Returns:
+        millimetres per frame squared (0 for fewer than 3 frames).
+    """
+    p, t = _check_pair(pred_m, target_m)
+    if len(p) < 3:
+        return 0.0
+    accel = lambda x: x[2:] - 2 * x[1:-1] + x[:-2]  # noqa: E731 - a formula, named once
+    return 1000.0 * float(np.linalg.norm(accel(p) - accel(t), axis=-1).mean())
+
+
+def lag_frames(pred_m, target_m, max_lag: float = 6.0, step: float = 0.1) -> float:
+    """How many frames the predicted motion trails the true one (negative: it leads).
+
+    The velocity of the truth, delayed by ``k`` frames (linear interpolation between frames), is
+    compared with the predicted velocity for ``k`` from ``-max_lag`` to ``max_lag``; the ``k`` with the
+    smallest mean squared difference is the lag. Velocities, not positions, so that a constant offset
+    of the pose does not count.
+    """
+    p, t = _check_pair(pred_m, target_m)
+    vp, vt = np.diff(p, axis=0), np.diff(t, axis=0)
+    n = len(vp)
+    margin = int(np.ceil(max_lag)) + 1
+    if n <= 2 * margin:
+        return 0.0
+    frames = np.arange(margin, n - margin)
+    best, best_err = 0.0, np.inf
+    for k in np.arange(-max_lag, max_lag + step / 2, step):
+        source = frames - k
+        lo = np.floor(source).astype(int)
+        a = (source - lo)[:, None, None]
+        delayed = (1 - a) * vt[lo] + a * vt[lo + 1]
+        err = float(((vp[frames] - delayed) ** 2).mean())
+        if err < best_err:
+            best, best_err = float(k), err
+    return best

@@ -12,7 +12,7 @@ import torch
 
 from engines.lifter import DEFAULT_ONNX, Lifter
 from engines.trt_engine import TensorRTUnavailable
-from semgcn.codec import default_intrinsics, normalize_2d
+from semgcn.codec import default_intrinsics, flip_average, flip_inputs, normalize_2d
 from semgcn.export import export_onnx
 from semgcn.layers import SemGraphConv
 from semgcn.checkpoint import save_checkpoint
@@ -49,13 +49,21 @@ def _poses(n: int, seed: int = 0) -> np.ndarray:
 def test_matches_the_pytorch_model_on_the_codec_input(model_files, lifter):
     model = model_files[0]
     kp = _poses(6)
-    out = lifter.predict(kp, image_size=(640, 480), focal=500.0)
+    plain = Lifter(model_path=model_files[1], threads=1, flip_test=False)
+    out = plain.predict(kp, image_size=(640, 480), focal=500.0)
+    x = normalize_2d(kp, (640, 480), 500.0)
     with torch.no_grad():
-        ref = model(torch.from_numpy(normalize_2d(kp, (640, 480), 500.0))).numpy()
+        ref = model(torch.from_numpy(x)).numpy()
+        both = model(torch.from_numpy(np.concatenate([x, flip_inputs(x)]))).numpy()
     ref = ref - ref[:, :1]
     assert out.dtype == np.float32 and out.shape == (6, 16, 3)
     np.testing.assert_allclose(out, ref, atol=1e-4)
     assert np.all(out[:, 0] == 0.0)                      # pelvis exactly at the origin
+    # The default: test-time flip, the mean of the pose and of its mirror image's, mirrored back.
+    flipped = flip_average(both)
+    np.testing.assert_allclose(lifter.predict(kp, image_size=(640, 480), focal=500.0), flipped - flipped[:, :1],
+                               atol=1e-4)
+    assert np.abs(flipped - ref).max() > 1e-3           # (a random model is not mirror-symmetric)
 
 
 def test_single_pose_in_single_pose_out(lifter):

@@ -74,3 +74,21 @@ def test_a_lost_torso_joint_cannot_be_filled():
         prepare_keypoints(np.zeros((16, 3)), np.ones(16))
     with pytest.raises(ValueError, match="one pose"):
         prepare_keypoints(np.zeros((16, 2)), np.ones(15))
+
+
+def test_flip_augmentation_mirrors_and_averages_back():
+    from semgcn.codec import flip_average, flip_inputs
+    from semgcn.skeleton import FLIP_PAIRS
+
+    x = normalize_2d(np.random.default_rng(0).uniform(100, 500, (4, 16, 2)), (640, 480))
+    flipped = flip_inputs(x)
+    np.testing.assert_allclose(flip_inputs(flipped), x)                     # an involution
+    left, right = FLIP_PAIRS[0]
+    np.testing.assert_allclose(flipped[:, left], x[:, right] * [-1, 1])     # mirrored and relabelled
+    # A "model" that is exactly mirror-equivariant gives the same pose from both halves.
+    lift = lambda inp: np.concatenate([inp, np.zeros(inp.shape[:2] + (1,))], -1)  # noqa: E731
+    y = lift(np.concatenate([x, flipped]))
+    np.testing.assert_allclose(flip_average(y), lift(x), atol=1e-6)
+    # ...and the average of two different predictions is their mean after mirroring back.
+    y[:4] += 0.01
+    np.testing.assert_allclose(flip_average(y), lift(x) + 0.005, atol=1e-6)

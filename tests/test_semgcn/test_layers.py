@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from semgcn.layers import GraphConv, SemGraphConv, normalized_adjacency
+from semgcn.layers import GraphConv, SemGraphConv, normalized_adjacency, xavier_bound
 from semgcn.nonlocal_layer import GraphNonLocal, group_orders
 from semgcn.skeleton import NONLOCAL_GROUPS, NUM_JOINTS, adjacency_matrix
 
@@ -164,3 +164,30 @@ def test_non_local_matches_literal_concatenation_form_in_original_joint_order():
     block.eval()
     x = torch.randn(2, NUM_JOINTS, 8)
     torch.testing.assert_close(block(x), _reference_non_local(block, x), atol=1e-5, rtol=1e-5)
+
+
+def test_xavier_bound_is_the_one_pytorch_applies_to_the_3d_weight():
+    torch.manual_seed(0)
+    layer = SemGraphConv(128, 128, adjacency_matrix())
+    bound = xavier_bound(tuple(layer.W.shape))
+    assert bound == pytest.approx(1.414 * np.sqrt(6.0 / (128 * 128 + 2 * 128)))   # 0.027, not 0.217
+    assert 0.95 * bound < layer.W.detach().abs().max().item() <= bound
+
+
+def test_modulation_starts_neutral_and_learns_non_bone_affinities():
+    torch.manual_seed(0)
+    plain = SemGraphConv(8, 6, adjacency_matrix())
+    mod = SemGraphConv(8, 6, adjacency_matrix(), modulated=True)
+    mod.load_state_dict(plain.state_dict(), strict=False)
+    x = torch.randn(3, 16, 8)
+    torch.testing.assert_close(mod(x), plain(x), atol=1e-4, rtol=0)   # ones and 1e-6: SemGConv as it was
+    with torch.no_grad():
+        mod.affinity_modulation[12, 4] = 0.5                           # left wrist <-> left hip: no bone
+        mod.node_modulation[3] = 2.0
+    adj = mod.adjacency_weights().detach()
+    assert adj[12, 4] == pytest.approx(0.25, abs=1e-5) and adj[4, 12] == pytest.approx(0.25, abs=1e-5)
+    mod.freeze_adjacency(True)
+    frozen = mod(x)
+    mod.freeze_adjacency(False)
+    torch.testing.assert_close(frozen, mod(x))                         # the export folding is exact
+    assert (mod(x) - plain(x)).abs().max() > 1e-2

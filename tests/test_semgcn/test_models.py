@@ -1,6 +1,7 @@
 """Models by name: parameter counts against the paper, shapes, structure, checkpoints."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -104,3 +105,14 @@ def test_checkpoint_errors_are_clear(tmp_path):
     torch.save({"weights": 1}, tmp_path / "foreign.pt")
     with pytest.raises(ValueError, match="not a SemGCN checkpoint"):
         load_checkpoint(tmp_path / "foreign.pt")
+
+
+def test_a_last_mini_batch_of_one_sample_does_not_stop_training(tmp_path):
+    from semgcn.train_loop import TrainOptions, batch_starts, train
+
+    assert batch_starts(65, 64) == [0] and batch_starts(66, 64) == [0, 64]
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(65, 16, 2)).astype(np.float32), rng.normal(size=(65, 16, 3)).astype(np.float32)
+    result = train(TrainOptions(model="fc", model_config={"hidden": 32}, epochs=2, batch_size=64),
+                   lambda epoch: (x, y), {"val": (x[:8], y[:8])}, tmp_path, progress=False)
+    assert [h["step"] for h in result.history] == [1, 2] and result.best_checkpoint is None
