@@ -64,7 +64,12 @@ def _engine_options(eng) -> None:
                      help="SemGCN lifter backend (default: %(default)s)")
     eng.add_argument("--lifter-model", help="lifter model file (default: the shipped engines/models/semgcn_lifter.onnx)")
     eng.add_argument("--smooth", action=argparse.BooleanOptionalAction, default=True,
-                     help="One Euro smoothing of the 3D joints (default: on); --no-smooth streams raw lifter output")
+                     help="temporal smoothing of the 3D joints, the kind --smoother names (default: on); --no-smooth "
+                          "streams raw lifter output")
+    eng.add_argument("--smoother", choices=("temporal", "one-euro"), default="temporal",
+                     help="'temporal' (default): a constant-velocity tracker per joint with steady bone lengths, "
+                          "causal, no lag on steady motion (realtime.core.temporal); 'one-euro': the light One Euro "
+                          "filter. docs/temporal.md measures both against ground truth")
     eng.add_argument("--lost-below", type=float, default=0.0, metavar="C",
                      help="treat limb joints and the head whose detector confidence is under C as lost: each is "
                           "moved onto its nearest kept joint before lifting, as the lifter was trained, and "

@@ -109,6 +109,7 @@ def run_pipeline(args, stop: threading.Event) -> int:
     from realtime.core.overlay import OverlayWindow, display_available
     from realtime.core.pipeline import Pipeline, PipelineOptions
     from realtime.core.smoothing import SmoothingStage
+    from realtime.core.temporal import TemporalStage
     options = SourceOptions(width=args.width, height=args.height_px, fps=args.fps, realtime=args.realtime, loop=args.loop)
     try:
         source = open_source(args.source, options)
@@ -144,7 +145,7 @@ def run_pipeline(args, stop: threading.Event) -> int:
     if skeleton is not None:
         stages.append(skeleton)
     pipeline = Pipeline(detector, lifter, consumers, calibration=calibration,
-                        smoother=SmoothingStage() if args.smooth else None, stages=stages, backends=engines,
+                        smoother=(TemporalStage() if args.smoother == "temporal" else SmoothingStage()) if args.smooth else None, stages=stages, backends=engines,
                         options=PipelineOptions(max_frames=args.max_frames, lost_below=args.lost_below))
     viewer = start_viewer(publisher.address) if args.viewer else None
     asked = (args.width or source.frame_size[0], args.height_px or source.frame_size[1])
