@@ -147,6 +147,15 @@ def rest_offsets(lengths: np.ndarray) -> np.ndarray:
     return offsets
 
 
+def lengths_from_offsets(offsets: np.ndarray) -> np.ndarray:
+    """The canonical bone lengths ``(16,)`` that :func:`rest_offsets` made ``offsets`` ``(19, 3)`` from."""
+    lengths = np.zeros(NUM_JOINTS)
+    for bone, offset in zip(BONES, np.asarray(offsets, dtype=np.float64)):
+        if bone.length_of is not None:
+            lengths[bone.length_of[0]] = float(np.linalg.norm(offset)) / bone.length_of[1]
+    return lengths
+
+
 def joint_lengths(joints: np.ndarray) -> np.ndarray:
     """Canonical bone lengths by child joint, ``(..., 16)`` (index 0 is 0), of joints ``(..., 16, 3)``."""
     joints = np.asarray(joints, dtype=np.float64)
