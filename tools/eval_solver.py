@@ -2,7 +2,8 @@
 limits cost in position, and whether the rotations stay as smooth as the motion.
 
 The input is exact: each clip's canonical 16 joints (``semgcn.rigs.load_canonical``), and the bones are
-held at the mocap's own lengths (the clip's robust median, ``semgcn.solver.lengths.robust_lengths``).
+held at the mocap's own lengths (the clip's robust median of each bone, left and right kept apart:
+``semgcn.solver.lengths.robust_lengths``).
 The people are the lifter's held-out ones (``semgcn.datasets.mocap.DEFAULT_VAL_PEOPLE``). No landmarks:
 head, hands and feet follow their parents (swing only), as the solver does where BlazePose sees nothing.
 
@@ -95,7 +96,7 @@ def evaluate(paths: list[Path]) -> dict:
     for path in paths:
         clip = load_canonical(path)
         joints = clip.joints.astype(np.float64)
-        solved = solve_clip(joints, lengths=robust_lengths(joint_lengths(joints)))
+        solved = solve_clip(joints, lengths=robust_lengths(joint_lengths(joints), symmetric=False))  # the rig's own, per side
         errors.append(np.linalg.norm(solved.positions[:, list(JOINT_BONE)] - joints, axis=-1))
         frames += len(joints)
         rig = detect_rig(read_bvh(path).skeleton.names).name
@@ -115,7 +116,7 @@ def evaluate(paths: list[Path]) -> dict:
 def report(res: dict, people: tuple[str, ...]) -> list[str]:
     e = res["errors"] * 1000
     lines = [f"Held-out people {', '.join(people)}: {res['clips']} clips, {res['frames']} frames, exact joints in, "
-             "the mocap's own bone lengths (each clip's robust median), no landmarks.", "",
+             "the mocap's own bone lengths (each clip's robust median per bone), no landmarks.", "",
              "Position error of the solved skeleton's joints against the input (mm):", "",
              "| joint | mean | p95 | max |", "|---|---|---|---|"]
     for j, name in enumerate(JOINT_NAMES):
