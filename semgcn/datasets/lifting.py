@@ -41,6 +41,8 @@ class DataOptions:
         cameras: virtual camera ranges.
         max_train_poses: keep at most this many training poses (evenly spaced; for smoke tests).
         max_val_poses: the same for validation.
+        max_poses_per_person: at most this many poses of each held-out or test person (evenly spaced), so
+            that every person weighs about the same in a figure (cmu:061's salsa alone would be 60 %).
     """
 
     mocap: list[Path] = field(default_factory=lambda: [DEFAULT_MOCAP])
@@ -54,6 +56,7 @@ class DataOptions:
     cameras: CameraOptions = field(default_factory=CameraOptions)
     max_train_poses: int | None = None
     max_val_poses: int | None = None
+    max_poses_per_person: int | None = 1500
 
 
 @dataclass
@@ -79,13 +82,24 @@ def _thin(poses: PoseSet, limit: int | None) -> PoseSet:
     return poses.select(keep)
 
 
+def _per_person(poses: PoseSet, limit: int | None) -> PoseSet:
+    if limit is None:
+        return poses
+    keep = np.zeros(len(poses), dtype=bool)
+    for person in np.unique(poses.person):
+        rows = np.flatnonzero(poses.person == person)
+        keep[rows[np.linspace(0, len(rows) - 1, min(limit, len(rows))).astype(int)]] = True
+    return poses.select(keep)
+
+
 def prepare_mocap(opt: DataOptions, progress: bool = True) -> MocapData:
     """Read, split (by person) and describe the mocap; draw the fixed validation views."""
     clips = find_clips([Path(p) for p in opt.mocap])
     poses = load_poses_cached(clips, MocapOptions(opt.target_fps, opt.target_fps_idle, opt.target_fps_test),
                               opt.cache_dir, progress)
     split = split_by_person(poses, opt.val_people)
-    train, val = _thin(split.train, opt.max_train_poses), _thin(split.val, opt.max_val_poses)
+    train = _thin(split.train, opt.max_train_poses)
+    val = _thin(_per_person(split.val, opt.max_poses_per_person), opt.max_val_poses)
     description = {
         "mocap": [str(p) for p in opt.mocap], "clips": len(clips),
         "train_poses": len(train), "val_poses": len(val),
@@ -95,14 +109,15 @@ def prepare_mocap(opt: DataOptions, progress: bool = True) -> MocapData:
         "val_seed": VAL_SEED,
         "normalisation": "semgcn.codec.normalize_2d with the virtual camera's focal and centre",
         "test_people": sorted(set(split.test.person.tolist())) if split.test is not None else [],
-        "test_poses": len(split.test) if split.test is not None else 0,
+        "test_poses": len(_per_person(split.test, opt.max_poses_per_person)) if split.test is not None else 0,
+        "max_poses_per_person": opt.max_poses_per_person,
         "target_fps_test": opt.target_fps_test,
     }
     sets = validation_sets(val, VAL_SEED, opt.cameras)
     if split.test is not None:
-        test = _thin(split.test, opt.max_val_poses)
+        test = _thin(_per_person(split.test, opt.max_poses_per_person), opt.max_val_poses)
         sets.update({f"hdm05_{k}": v for k, v in validation_sets(test, VAL_SEED, opt.cameras).items()})
-    return MocapData(train, sets, description, val, split.test)
+    return MocapData(train, sets, description, val, split.test)  # (test: all its poses, uncapped)
 
 
 def epoch_generator(train: PoseSet, seed: int, opt: DataOptions) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
