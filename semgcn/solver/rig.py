@@ -100,12 +100,14 @@ class Hinge:
     max_off_axis: float
 
 
-#: The hinges, by lower bone: knees flex backward (about +x), elbows forward (palms down at rest).
+#: The hinges, by lower bone: knees flex backward (about +x), elbows forward (palms down at rest). The
+#: flexion limit is loose (joint centres of a folded elbow or knee reach 170 degrees in mocap); what
+#: matters is the other end: no flexion below 0, the joint bending the wrong way.
 HINGES: dict[str, Hinge] = {
-    "LeftLowerLeg": Hinge((1, 0, 0), math.radians(160), math.radians(20)),
-    "RightLowerLeg": Hinge((1, 0, 0), math.radians(160), math.radians(20)),
-    "LeftLowerArm": Hinge((0, -1, 0), math.radians(160), math.radians(25)),
-    "RightLowerArm": Hinge((0, 1, 0), math.radians(160), math.radians(25)),
+    "LeftLowerLeg": Hinge((1, 0, 0), math.radians(175), math.radians(20)),
+    "RightLowerLeg": Hinge((1, 0, 0), math.radians(175), math.radians(20)),
+    "LeftLowerArm": Hinge((0, -1, 0), math.radians(175), math.radians(25)),
+    "RightLowerArm": Hinge((0, 1, 0), math.radians(175), math.radians(25)),
 }
 #: Largest twist about the bone's own axis, away from the swing-only (shortest-arc) orientation.
 TWIST_LIMITS: dict[str, float] = {

@@ -16,7 +16,7 @@ bone's error.
   bends about its hinge axis, positively (flexion only). A nearly straight limb does not say where its
   hinge is: the twist then blends (between 8 and 25 degrees of bend) towards a prior: the foot's heading
   for a leg, half the hand's turn for an arm, or else the previous frame's twist. The lower bone turns
-  about the hinge (flexion limited to [0, 160] degrees: a knee does not bend forward) with a small
+  about the hinge (flexion limited to [0, 175] degrees: a knee does not bend forward) with a small
   off-axis allowance, and the forearm additionally twists with the hand (pronation). A limb whose
   hinge twist lies beyond the upper bone's twist limit is bent the wrong way (a knee forward): its
   twist stays at the prior and the joint is left straight, rather than the limb being turned round.
