@@ -85,8 +85,13 @@ def test_run_live_streams_every_frame_over_vmc_and_live_link_with_forward_kinema
                  "--status-every", "0", "--vmc", f"127.0.0.1:{server.server_address[1]}",
                  "--livelink", f"127.0.0.1:{livelink.getsockname()[1]}"],
                 cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            frames = list(iterate(sub, count=FRAMES, timeout_s=180.0))
-            stdout, stderr = proc.communicate(timeout=180)
+            try:
+                frames = list(iterate(sub, count=FRAMES, timeout_s=180.0))
+                stdout, stderr = proc.communicate(timeout=180)
+            finally:
+                if proc.poll() is None:  # a failed wait must not leave run_live.py running
+                    proc.kill()
+                    proc.communicate()
         datagrams = []
         while True:
             try:
