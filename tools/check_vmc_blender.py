@@ -119,9 +119,14 @@ def receive_run(frames: int) -> tuple[list, list]:
                                     "--wait-subscribers", "1", "--status-every", "0",
                                     "--vmc", f"127.0.0.1:{server.server_address[1]}"], cwd=REPO,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            while len(received) < frames and (frame := sub.recv(timeout_ms=120_000)) is not None:
-                received.append(frame)
-            _, stderr = run.communicate(timeout=120)
+            try:
+                while len(received) < frames and (frame := sub.recv(timeout_ms=120_000)) is not None:
+                    received.append(frame)
+                _, stderr = run.communicate(timeout=120)
+            finally:
+                if run.poll() is None:
+                    run.kill()
+                    run.communicate()
         if run.returncode != 0:
             raise RuntimeError(f"run_live.py failed: {stderr.strip()[-400:]}")
     finally:
