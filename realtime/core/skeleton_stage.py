@@ -6,7 +6,8 @@ length. This stage runs ``semgcn.solver`` on every person of a frame and sets ``
 
 Per person id (as ``SmoothingStage``): the bone-length estimate (robust over the first frames, then
 held: ``semgcn.solver.lengths``) and the solver's continuity. A person not seen for ``lost_reset_s``
-starts again, as does a change of frame (the world frame appears once calibration finds the floor).
+starts again. When calibration finds the floor the frame changes from camera to world: only the
+``Hips`` rotation and the root change (once); bone lengths and continuity carry on.
 
 Inputs: with a world frame (``joints_world``) the skeleton is solved in the calibration's world
 frame made y-up (``frame = "world"``), otherwise in the camera frame turned y-up (``frame =
@@ -116,9 +117,9 @@ class SkeletonStage:
         track = self._tracks.get(person.id)
         if track is None:
             track = self._tracks[person.id] = _Track(BoneLengthEstimator(self.options.lengths))
-        if track.frame != frame:
-            track.solver.reset()  # rotations in another frame: no continuity to keep
-            track.frame = frame
+        # A change of frame (the floor found) turns only the Hips; every other local rotation and the
+        # twists the solver carries over are relative to a parent, so its continuity still holds.
+        track.frame = frame
         track.last_seen = t
         lengths = track.lengths.update(joints, person.confidence)
         if lengths is None:
