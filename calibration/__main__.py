@@ -25,14 +25,15 @@ from calibration.boards import BoardDetector, BoardSpec
 from calibration.capture import from_camera, from_images, from_video
 from calibration.intrinsics import IntrinsicsOptions, calibrate
 from calibration.world import floor_from_board
+from realtime.core.cli import OneLineParser, bounded
 
 
 def _add_board_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--board", required=True, metavar="COLSxROWS",
                    help="board size: INNER corners for a chessboard (9x6 = 10x7 squares), SQUARES for ChArUco")
-    p.add_argument("--square", type=float, required=True, metavar="METRES", help="side of one square in metres, as printed")
+    p.add_argument("--square", type=bounded(float, 0.001, 1.0), required=True, metavar="METRES", help="side of one square in metres, as printed")
     p.add_argument("--board-type", choices=("chessboard", "charuco"), default="chessboard", help="board kind (default chessboard)")
-    p.add_argument("--marker", type=float, default=None, metavar="METRES",
+    p.add_argument("--marker", type=bounded(float, 0.0005, 1.0), default=None, metavar="METRES",
                    help="ChArUco marker side in metres (default 0.75 x square)")
     p.add_argument("--dictionary", default="5X5_100", help="ChArUco ArUco dictionary, cv2.aruco.DICT_<name> (default 5X5_100)")
 
@@ -42,7 +43,7 @@ def _board(args) -> BoardSpec:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m calibration", description="Camera calibration for the pose pipeline.")
+    parser = OneLineParser(prog="python -m calibration", description="Camera calibration for the pose pipeline.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("intrinsics", help="camera matrix and distortion from board views",
@@ -50,16 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--images", metavar="DIR", help="folder of board photos (png/jpg/...), one camera, one resolution")
     src.add_argument("--video", metavar="FILE", help="video of the board moved around in front of the camera")
-    src.add_argument("--camera", type=int, metavar="INDEX", help="live camera (OpenCV index): interactive capture")
+    src.add_argument("--camera", type=bounded(int, 0, 99), metavar="INDEX", help="live camera (OpenCV index): interactive capture")
     _add_board_args(p)
     p.add_argument("--out", required=True, metavar="FILE.json", help="calibration file to write")
-    p.add_argument("--min-views", type=int, default=8, help="fewest usable views accepted (default 8)")
+    p.add_argument("--min-views", type=bounded(int, 3, 1000), default=8, help="fewest usable views accepted (default 8)")
     p.add_argument("--fix-k3", action="store_true", help="keep the k3 radial term at 0 (few or central views)")
     p.add_argument("--rational", action="store_true", help="8-coefficient rational distortion model (wide-angle lenses)")
-    p.add_argument("--every", type=int, default=5, help="video: look at every N-th frame (default 5)")
-    p.add_argument("--max-views", type=int, default=40, help="video: keep at most this many distinct views (default 40)")
+    p.add_argument("--every", type=bounded(int, 1, 10000), default=5, help="video: look at every N-th frame (default 5)")
+    p.add_argument("--max-views", type=bounded(int, 3, 1000), default=40, help="video: keep at most this many distinct views (default 40)")
     p.add_argument("--no-display", action="store_true", help="camera: no window; auto-capture and print progress")
-    p.add_argument("--max-seconds", type=float, default=180.0, help="camera: stop after this many seconds (default 180)")
+    p.add_argument("--max-seconds", type=bounded(float, 1, 3600), default=180.0, help="camera: stop after this many seconds (default 180)")
     p.add_argument("--size", default=None, metavar="WxH", help="camera: requested resolution, e.g. 1280x720")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("board", help="write a printable board image", description="Write a board image to print.")
     _add_board_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png", help="image to write")
-    p.add_argument("--dpi", type=float, default=300.0, help="printer resolution; sets pixels per square (default 300)")
+    p.add_argument("--dpi", type=bounded(float, 50, 2400), default=300.0, help="printer resolution; sets pixels per square (default 300)")
 
     p = sub.add_parser("show", help="check a calibration file and print its summary")
     p.add_argument("file", help="calibration JSON")

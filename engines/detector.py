@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.backends import DETECTOR_BACKENDS
+from engines.backends import DETECTOR_BACKENDS, MAX_THREADS
 from engines.blazepose.mapping import blazepose_to_canonical
 from engines.blazepose.pipeline import BlazePosePipeline, BlazePoseOptions
 
@@ -127,6 +127,9 @@ class PoseDetector:
             opts = replace(opts, backend=backend)
         if opts.backend not in BACKENDS:
             raise ValueError(f"unknown detector backend {opts.backend!r}; choose one of {BACKENDS}")
+        if not 0 <= opts.threads <= MAX_THREADS:
+            raise ValueError(f"threads must be between 0 (the runtime's choice) and {MAX_THREADS} (the cores here), "
+                             f"got {opts.threads}")
         for name in ("min_detection_confidence", "min_presence"):
             if not 0.0 <= getattr(opts, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(opts, name)}")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.backends import LIFTER_BACKENDS
+from engines.backends import LIFTER_BACKENDS, MAX_THREADS
 from semgcn.checksums import file_sha256
 from semgcn.codec import check_keypoints, flip_average, flip_inputs, normalize_2d
 from semgcn.skeleton import NUM_JOINTS, ROOT
@@ -125,8 +125,9 @@ class Lifter:
             opts = replace(opts, backend=backend)
         if opts.backend not in BACKENDS:
             raise ValueError(f"unknown lifter backend {opts.backend!r}; choose one of {', '.join(BACKENDS)}")
-        if opts.threads < 0:
-            raise ValueError(f"threads must be >= 0 (0: the runtime's choice), got {opts.threads}")
+        if not 0 <= opts.threads <= MAX_THREADS:
+            raise ValueError(f"threads must be between 0 (the runtime's choice) and {MAX_THREADS} (the cores here), "
+                             f"got {opts.threads}")
         path = Path(opts.model_path) if opts.model_path is not None else _default_model(opts.backend)
         if not path.is_file():
             raise FileNotFoundError(f"lifter model not found: {path}")

@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else _default_out(Path(args.session), args.to)
     try:
         session = read_session(args.session)
-        if session.truncated:
-            print(f"note: {session.problems[0] if session.problems else 'the session is incomplete'}",
+        if not session.complete:
+            print(f"warning: {session.loss_report()}",
                   file=sys.stderr)
         out.parent.mkdir(parents=True, exist_ok=True)
         if args.to == "csv":

@@ -5,6 +5,10 @@ import argparse
 import importlib
 
 from engines.backends import DETECTOR_BACKENDS, LIFTER_BACKENDS
+from realtime.core.cli import MAX_THREADS, OneLineParser, bounded, new_file, output_dir, zmq_endpoint
+
+#: The largest frame a camera or the demo may be asked for (8K UHD), and the frame rates a camera gives.
+MAX_WIDTH, MAX_HEIGHT, MAX_FPS = 7680, 4320, 240
 
 DESCRIPTION = "Real-time 3D human pose: camera -> 2D detector -> SemGCN lifter -> ZeroMQ stream."
 EPILOG = """Examples:
@@ -21,8 +25,8 @@ sockets closed and a summary printed. Exit status: 0 done, 1 the run failed, 2 i
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_live.py", description=DESCRIPTION, epilog=EPILOG,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="run_live.py", description=DESCRIPTION, epilog=EPILOG,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     _source_options(p.add_argument_group("source"))
     _engine_options(p.add_argument_group("engines"))
     _calibration_options(p.add_argument_group("calibration"))
@@ -42,22 +46,26 @@ def _source_options(src) -> None:
     src.add_argument("--source", default="0", help="what to capture: a webcam index (default: 0), 'demo' (built-in "
                      "animated figure with ground truth), a video file, a folder of images, an image, a stream URL "
                      "(rtsp://, http://...), or replay:DIR_OR_FILE for a recorded session")
-    src.add_argument("--width", type=int, help="requested webcam / demo frame width in pixels")
-    src.add_argument("--height-px", dest="height_px", type=int, help="requested webcam / demo frame height in pixels")
-    src.add_argument("--fps", type=float, help="requested webcam frame rate; pace of image folders and the demo (default 30)")
+    src.add_argument("--width", type=bounded(int, 16, MAX_WIDTH),
+                     help=f"requested webcam / demo frame width in pixels (16 to {MAX_WIDTH})")
+    src.add_argument("--height-px", dest="height_px", type=bounded(int, 16, MAX_HEIGHT),
+                     help=f"requested webcam / demo frame height in pixels (16 to {MAX_HEIGHT})")
+    src.add_argument("--fps", type=bounded(float, 1, MAX_FPS),
+                     help=f"requested webcam frame rate; pace of image folders and the demo (1 to {MAX_FPS}; default 30)")
     src.add_argument("--realtime", action=argparse.BooleanOptionalAction, default=True,
                      help="play files and the demo at their frame rate, dropping frames the pipeline cannot keep up "
                      "with, like a camera (default); --no-realtime processes every frame as fast as possible")
     src.add_argument("--loop", action="store_true", help="start a video file or image folder again at its end")
-    src.add_argument("--speed", type=float, default=1.0,
-                     help="replay speed for replay: sources (1 = as recorded, 0 = as fast as possible)")
+    src.add_argument("--speed", type=bounded(float, 0, 100), default=1.0,
+                     help="replay speed for replay: sources (1 = as recorded, 0 = as fast as possible; at most 100)")
 
 
 def _engine_options(eng) -> None:
     eng.add_argument("--detector", default="onnxruntime", choices=DETECTOR_BACKENDS,
                      help="2D detector backend (default: %(default)s)")
-    eng.add_argument("--detector-threads", type=int, default=1, metavar="N",
-                     help="ONNX Runtime threads of the CPU detector (default: %(default)s; 0: the runtime's choice, all "
+    eng.add_argument("--detector-threads", type=bounded(int, 0, MAX_THREADS), default=1, metavar="N",
+                     help=f"ONNX Runtime threads of the CPU detector, 0 to {MAX_THREADS} (the cores here) (default: "
+                     "%(default)s; 0: the runtime's choice, all "
                      "cores). One thread leaves the other cores to capture, ZeroMQ and the viewer; on 2 cores it "
                      "detected 2.6x faster than the runtime's choice (tools/bench_live.py)")
     eng.add_argument("--lifter", default="onnxruntime", choices=LIFTER_BACKENDS,
@@ -70,16 +78,17 @@ def _engine_options(eng) -> None:
                      help="'temporal' (default): a constant-velocity tracker per joint with steady bone lengths, "
                           "causal, no lag on steady motion (realtime.core.temporal); 'one-euro': the light One Euro "
                           "filter. docs/temporal.md measures both against ground truth")
-    eng.add_argument("--lost-below", type=float, default=0.0, metavar="C",
+    eng.add_argument("--lost-below", type=bounded(float, 0.0, 0.99), default=0.0, metavar="C",
                      help="treat limb joints and the head whose detector confidence is under C as lost: each is "
                           "moved onto its nearest kept joint before lifting, as the lifter was trained, and "
-                          "streamed with confidence 0 (default 0: only joints the detector did not give)")
+                          "streamed with confidence 0 (0 to 0.99; default 0: only joints the detector did not give)")
 
 
 def _calibration_options(cal) -> None:
     cal.add_argument("--calibration", metavar="FILE", help="camera calibration JSON (python -m calibration intrinsics); "
                      "default: assumed intrinsics (the demo uses its exact camera)")
-    cal.add_argument("--height", type=float, metavar="M", help="the subject's height in metres, for metric scale")
+    cal.add_argument("--height", type=bounded(float, 0.5, 2.6), metavar="M",
+                     help="the subject's height in metres, for metric scale (0.5 to 2.6)")
     cal.add_argument("--scale", choices=("none", "height", "canonical", "floor"), default=None,
                      help="metric scale of the 3D pose: 'height' (the paper's bone-length calibration to "
                           "--height), 'canonical' (an average adult), 'floor' (estimated from a floor board "
@@ -94,30 +103,30 @@ def _calibration_options(cal) -> None:
 
 
 def _output_options(out) -> None:
-    out.add_argument("--publish", default="tcp://127.0.0.1:5555", metavar="ADDR",
+    out.add_argument("--publish", type=zmq_endpoint, default="tcp://127.0.0.1:5555", metavar="ADDR",
                      help="ZeroMQ endpoint to publish on (default: %(default)s; tcp://0.0.0.0:PORT exposes the stream "
                      "to the network and prints a warning)")
-    out.add_argument("--wait-subscribers", type=int, default=0, metavar="N",
-                     help="before the first frame, wait until N subscribers have joined (so none misses the start)")
-    out.add_argument("--wait-timeout", type=float, default=10.0, metavar="S",
-                     help="give up waiting for subscribers after S seconds and start anyway (default: %(default)s)")
-    out.add_argument("--record", metavar="DIR", help="also record the session into DIR (realtime.recorder)")
+    out.add_argument("--wait-subscribers", type=bounded(int, 0, 1000), default=0, metavar="N",
+                     help="before the first frame, wait until N subscribers have joined (so none misses the start; "
+                     "0 to 1000)")
+    out.add_argument("--wait-timeout", type=bounded(float, 0, 3600), default=10.0, metavar="S",
+                     help="give up waiting for subscribers after S seconds and start anyway (0 to 3600; default: "
+                     "%(default)s)")
+    out.add_argument("--record", type=output_dir, metavar="DIR",
+                     help="also record the session into DIR (realtime.recorder)")
     out.add_argument("--record-video", action="store_true", help="with --record, store the camera images too")
     out.add_argument("--viewer", action="store_true", help="open the Open3D 3D viewer as a separate process "
                      "(closing it does not stop the pipeline)")
     out.add_argument("--headless", action="store_true", help="no overlay window (automatic when there is no display)")
-    out.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
-    out.add_argument("--status-every", type=float, default=5.0, metavar="S",
+    out.add_argument("--max-frames", type=bounded(int, 1, 10**9), metavar="N", help="stop after N processed frames")
+    out.add_argument("--status-every", type=bounded(float, 0, 86400), default=5.0, metavar="S",
                      help="print a status line every S seconds (0: never; default: %(default)s)")
-    out.add_argument("--summary-json", metavar="FILE", help="also write the final summary as JSON to FILE")
+    out.add_argument("--summary-json", type=new_file, metavar="FILE",
+                     help="also write the final summary as JSON to FILE (its folder must exist)")
 
 
 def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Reject values outside their range (``parser.error``: one line, exit status 2)."""
-    if args.speed < 0 or (args.max_frames is not None and args.max_frames < 1) or args.wait_subscribers < 0 \
-            or args.detector_threads < 0:
-        parser.error("--speed, --wait-subscribers and --detector-threads must be >= 0, --max-frames >= 1")
-    if args.height is not None and not 0.5 < args.height < 2.6:
-        parser.error(f"--height is the subject's height in metres (0.5 to 2.6), got {args.height}")
-    if not 0.0 <= args.lost_below < 1.0:
-        parser.error(f"--lost-below is a confidence in [0, 1), got {args.lost_below}")
+    """Checks that involve several options (``parser.error``: one line, exit status 2). Each option's
+    own range is checked by its ``type`` while parsing."""
+    if args.record_video and not args.record:
+        parser.error("--record-video needs --record DIR")

@@ -43,9 +43,16 @@ def wait_for_subscribers(args, publisher, stop: threading.Event) -> None:
 
 def run_replay(args, stop: threading.Event) -> int:
     from realtime.recording.replay import replay_session
+    from realtime.recording.session_reader import SessionError, read_session
     path = args.source.removeprefix("replay:")
     if not Path(path).exists():
         raise SetupError(f"no such recording: {path}")
+    try:
+        session = read_session(path)
+    except SessionError as exc:
+        raise SetupError(str(exc)) from None
+    if not session.complete:  # replay what is there, and say exactly what is not
+        print(f"warning: {session.loss_report()}", file=sys.stderr)
     consumers = make_consumers(args, burst=not args.speed)
     try:
         consumers += make_bridges(args)
@@ -56,7 +63,7 @@ def run_replay(args, stop: threading.Event) -> int:
     wait_for_subscribers(args, consumers[0], stop)
     started = time.perf_counter()
     try:
-        sent = replay_session(path, consumers, speed=args.speed or None, max_frames=args.max_frames, stop_event=stop)
+        sent = replay_session(session, consumers, speed=args.speed or None, max_frames=args.max_frames, stop_event=stop)
     except (OSError, ValueError) as exc:
         print(f"run_live: error: cannot replay {path}: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
@@ -90,6 +97,7 @@ def summary_lines(result, stream_stats: dict, accuracy: dict) -> list[str]:
              f"frames: {s['frames']} processed, {s['frames_with_person']} with a person, {s['errors']} with errors, "
              f"{result.source_stats.get('dropped_at_source', 0)} dropped at the source, "
              f"{result.source_stats.get('captured', 0)} captured",
+             *_skipped_inputs(result.source_stats),
              f"throughput: {s['fps']:.1f} fps",
              f"latency capture->publish: p50 {lat['p50_ms']:.1f} ms  p99 {lat['p99_ms']:.1f} ms  max {lat['max_ms']:.1f} ms"]
     for name, st in s["stages_ms"].items():
@@ -102,6 +110,15 @@ def summary_lines(result, stream_stats: dict, accuracy: dict) -> list[str]:
         lines.append("stream: " + ", ".join(f"{k} {v}" for k, v in stream_stats.items()))
     lines += [f"warning: {line}" for line in result.consumer_errors]
     return lines
+
+
+def _skipped_inputs(source_stats: dict) -> list[str]:
+    """A line for the images of a folder that could not be read, when there were any."""
+    count = source_stats.get("unreadable_images", 0)
+    if not count:
+        return []
+    examples = ", ".join(source_stats.get("unreadable_examples", []))
+    return [f"warning: skipped {count} unreadable images ({examples}{', ...' if count > 5 else ''})"]
 
 
 def run_pipeline(args, stop: threading.Event) -> int:

@@ -17,6 +17,7 @@ import signal
 import threading
 from dataclasses import dataclass
 
+from realtime.core.cli import bounded, zmq_endpoint
 from realtime.core.pipeline import Consumer
 from realtime.core.records import FrameResult
 from realtime.stream.publisher import DEFAULT_ADDRESS
@@ -38,13 +39,13 @@ def add_feed_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every bridge command line shares: where the frames come from, and for how long."""
     group = parser.add_argument_group("input")
     source = group.add_mutually_exclusive_group()
-    source.add_argument("--connect", default=DEFAULT_ADDRESS, metavar="ADDR",
+    source.add_argument("--connect", type=zmq_endpoint, default=DEFAULT_ADDRESS, metavar="ADDR",
                         help="the pose stream to follow (default: %(default)s)")
     source.add_argument("--session", metavar="FILE", help="a recorded session (.mcap) to play instead of a stream")
-    group.add_argument("--speed", type=float, default=1.0,
+    group.add_argument("--speed", type=bounded(float, 0, 100), default=1.0,
                        help="with --session: playback speed (1 = as recorded; 0 = as fast as possible)")
-    group.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
-    group.add_argument("--timeout", type=float, default=None, metavar="S",
+    group.add_argument("--max-frames", type=bounded(int, 1, 10**9), default=None, metavar="N", help="stop after N frames")
+    group.add_argument("--timeout", type=bounded(float, 0.01, 86400), default=None, metavar="S",
                        help="with --connect: stop when no message came for S seconds (default: wait forever)")
 
 
@@ -65,8 +66,8 @@ def _from_session(consumer: Consumer, args, stop: threading.Event) -> FeedResult
     from realtime.recording.session_reader import read_session
 
     session = read_session(args.session)  # SessionError: one line for the caller to print
-    for problem in session.problems:
-        log.warning("%s: %s", args.session, problem)
+    if not session.complete:
+        log.warning("%s", session.loss_report())
     sent = replay_session(session, [consumer], speed=args.speed or None, max_frames=args.max_frames, stop_event=stop)
     return FeedResult(frames=sent, problems=tuple(session.problems))
 

@@ -1,12 +1,109 @@
-"""What every command line of the project shares: library log records as one-line messages.
+"""What every command line of the project shares: one-line errors, bounded numeric options, and
+library log records as one-line messages.
 
-Library modules log through ``logging``; a command line calls ``configure_logging()`` once, so that a
-warning reaches the user as ``warning: <message>`` on stderr, like the command's own messages.
+    parser = OneLineParser(prog="python -m realtime.subscriber", ...)
+    parser.add_argument("--count", type=bounded(int, 1, 10**9), ...)
+    parser.add_argument("--publish", type=zmq_endpoint, ...)
+
+A value out of its range, a malformed address, or a folder that does not exist is refused while the
+arguments are parsed, before any work starts: one line on stderr (``prog: error: argument --count:
+...``) and exit status 2. Library modules log through ``logging``; a command line calls
+``configure_logging()`` once, so that a warning reaches the user as ``warning: <message>``.
 """
 from __future__ import annotations
 
+import argparse
 import logging
+import math
+import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from engines.backends import MAX_THREADS  # noqa: F401 - the bound of every --threads option
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line (``prog: error: ...``) and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def bounded(kind: type, low: float | None = None, high: float | None = None) -> Callable[[str], float]:
+    """An argparse ``type`` accepting a finite ``kind`` (int or float) in ``[low, high]``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}")
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {_range(low, high)}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    parse.kind, parse.low, parse.high = kind, low, high  # for the tests that check every option's range
+    return parse
+
+
+def _range(low, high) -> str:
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"
+
+
+def zmq_endpoint(text: str) -> str:
+    """An argparse ``type`` for a ZeroMQ endpoint: ``tcp://HOST:PORT`` (PORT 1-65535 or ``*``),
+    ``ipc://PATH`` or ``inproc://NAME``."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme not in ("tcp", "ipc", "inproc") or not rest:
+        raise argparse.ArgumentTypeError(f"expected tcp://HOST:PORT, ipc://PATH or inproc://NAME, got {text!r}")
+    if scheme == "tcp":
+        host, _, port = rest.rpartition(":")
+        if not host or not (port == "*" or (port.isdigit() and 1 <= int(port) <= 65535)):
+            raise argparse.ArgumentTypeError(f"expected tcp://HOST:PORT with a port from 1 to 65535 (or *), "
+                                             f"got {text!r}")
+    return text
+
+
+def host_port(default_port: int) -> Callable[[str], tuple[str, int]]:
+    """An argparse ``type`` for ``[HOST:]PORT`` (PORT 1-65535; HOST default 127.0.0.1)."""
+
+    def parse(text: str) -> tuple[str, int]:
+        host, _, port = text.rpartition(":") if ":" in text else ("", "", text)
+        port = port or str(default_port)
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise argparse.ArgumentTypeError(f"expected [HOST:]PORT with a port from 1 to 65535, got {text!r}")
+        host = host.strip("[]") or "127.0.0.1"
+        if urlsplit(f"//{host}").hostname is None:
+            raise argparse.ArgumentTypeError(f"not a host name or address: {host!r}")
+        return host, int(port)
+
+    parse.__name__ = "address"
+    return parse
+
+
+def new_file(text: str) -> str:
+    """An argparse ``type`` for a file to write later: its folder must exist now and be writable."""
+    folder = Path(text).expanduser().parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {folder}")
+    return text
+
+
+def output_dir(text: str) -> str:
+    """An argparse ``type`` for a folder to write into (made if missing; its parent must be writable)."""
+    path = Path(text).expanduser()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {text} ({existing} is not a writable folder)")
+    return text
 
 
 class _OneLine(logging.Formatter):

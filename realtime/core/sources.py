@@ -127,6 +127,7 @@ class ImageFolderSource(CaptureSource):
             self.paths = [path]
         self.loop = options.loop
         self.skipped = 0
+        self.skipped_names: list[str] = []  # the first few, for the summary
         self._position = 0
         self._first = self._next_image()
         if self._first is None:
@@ -148,6 +149,8 @@ class ImageFolderSource(CaptureSource):
             if image is not None:
                 return image
             self.skipped += 1
+            if len(self.skipped_names) < 5:
+                self.skipped_names.append(self.paths[self._position - 1].name)
         return None
 
     def _read(self) -> np.ndarray | None:
@@ -157,7 +160,7 @@ class ImageFolderSource(CaptureSource):
         return self._next_image()
 
     def stats(self) -> dict[str, Any]:
-        return {**super().stats(), "unreadable_images": self.skipped}
+        return {**super().stats(), "unreadable_images": self.skipped, "unreadable_examples": list(self.skipped_names)}
 
     def _media_time(self, index: int) -> float:
         return index / self.fps

@@ -17,7 +17,7 @@ from typing import Any
 import zmq
 from tqdm import tqdm
 
-from realtime.core.cli import configure_logging
+from realtime.core.cli import OneLineParser, bounded, configure_logging, zmq_endpoint
 from realtime.recording.recorder import Recorder, RecorderOptions, RecordingError
 from realtime.stream.subscriber import Subscriber
 
@@ -25,21 +25,23 @@ _POLL_MS = 100
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m realtime.recorder",
         description="Record a semgcn.pose ZeroMQ stream to an MCAP session file (docs/recording.md). "
                     "Stops on Ctrl-C / SIGTERM, or after --max-frames / --duration.")
-    parser.add_argument("--connect", default="tcp://127.0.0.1:5555",
+    parser.add_argument("--connect", type=zmq_endpoint, default="tcp://127.0.0.1:5555",
                         help="ZeroMQ address of the publisher to record (default: %(default)s)")
     parser.add_argument("--out", required=True,
                         help="folder for the session file (session_<UTC time>.mcap), or a .mcap file path")
     parser.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
                         help="extra session metadata; VALUE is parsed as JSON when it is valid JSON "
                              "(repeatable), e.g. --meta subject=\"anna\" --meta fps=30")
-    parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
-    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    parser.add_argument("--flush-interval", type=float, default=RecorderOptions.flush_interval_s,
-                        help="seconds between flushes to disk, the most a crash can lose (default: %(default)s)")
+    parser.add_argument("--max-frames", type=bounded(int, 1, 10**9), default=None, help="stop after this many frames")
+    parser.add_argument("--duration", type=bounded(float, 0.01, 10 * 86400), default=None,
+                        help="stop after this many seconds")
+    parser.add_argument("--flush-interval", type=bounded(float, 0.05, 60), default=RecorderOptions.flush_interval_s,
+                        help="seconds between flushes to disk, the most a crash can lose (0.05 to 60; default: "
+                        "%(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 

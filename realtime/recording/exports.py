@@ -77,7 +77,8 @@ def export_json(session: Session, out: Path) -> Path:
         frames.append(entry)
     doc = {"metadata": session.metadata, "joint_names": list(JOINT_NAMES), "parents": list(PARENTS),
            "units": UNITS, "frame_of_reference": FRAME_OF_REFERENCE,
-           "fps": session.fps, "truncated": session.truncated, "problems": session.problems, "frames": frames}
+           "fps": session.fps, "truncated": session.truncated, "problems": session.problems,
+           "missing": [list(r) for r in session.missing], "frames": frames}
     out.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
     return out
 

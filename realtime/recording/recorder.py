@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import logging
 import threading
 import time
@@ -28,7 +29,7 @@ import numpy as np
 from mcap.writer import CompressionType, Writer
 
 from realtime.core.records import FrameResult
-from realtime.recording.session_format import (POSE_JSON_SCHEMA, POSE_TOPIC, SESSION_END_METADATA, SESSION_FORMAT,
+from realtime.recording.session_format import (CHECKSUM_KEY, POSE_JSON_SCHEMA, POSE_TOPIC, SESSION_END_METADATA, SESSION_FORMAT,
                                                SESSION_METADATA, SESSION_SUFFIX, VIDEO_JSON_SCHEMA, VIDEO_TOPIC,
                                                encode_metadata, pose_message, software_version)
 from realtime.stream.wire import SCHEMA, WireError, decode, message
@@ -113,7 +114,9 @@ class Recorder:
         self._pose_channel = self._register(POSE_TOPIC, "semgcn.pose", POSE_JSON_SCHEMA)
         self._video_channel = self._register(VIDEO_TOPIC, "semgcn.video_frame", VIDEO_JSON_SCHEMA) if video else 0
         self._foxglove, self._foxglove_channels = self._start_foxglove() if self.options.foxglove else (None, {})
-        self._writer.add_metadata(SESSION_METADATA, encode_metadata(self.metadata))
+        encoded = encode_metadata(self.metadata)
+        self._metadata_sha256 = encoded[CHECKSUM_KEY]  # repeated in the end record: a second check
+        self._writer.add_metadata(SESSION_METADATA, encoded)
         self._writer.flush()  # the header and the metadata are on disk before the first frame
         # A stream that goes quiet (frozen camera) must not keep frames in memory: flush on a timer too.
         self._stop_flusher = threading.Event()
@@ -288,7 +291,7 @@ class Recorder:
                 return
             try:
                 end = {"end_time": time.time(), "frames": self.frames_written, "rejected": self.rejected,
-                       "video_frames": self.video_frames_written}
+                       "video_frames": self.video_frames_written, "metadata_sha256": self._metadata_sha256}
                 self._writer.add_metadata(SESSION_END_METADATA, encode_metadata(end))
                 self._writer.finish()
             except OSError as exc:
@@ -304,7 +307,8 @@ class Recorder:
 
 
 def _ns(t: float) -> int:
-    return max(0, int(round(t * 1e9)))
+    # Times come validated (finite, 1970 to 2286); the guard keeps a bad one from ending a recording.
+    return max(0, int(round(t * 1e9))) if math.isfinite(t) else 0
 
 
 def _session_path(out: Path) -> Path:

@@ -19,7 +19,6 @@ Pacing follows the recorded publish times (the cadence live subscribers saw); ``
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import threading
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from realtime.core.cli import OneLineParser, bounded, zmq_endpoint
 from realtime.core.pipeline import Consumer
 from realtime.core.records import FrameResult
 from realtime.recording.session_reader import Session, SessionError, read_session
@@ -101,15 +101,16 @@ def _wait(delay: float, stop_event: threading.Event | None) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: replay a session file on a ZeroMQ publisher."""
-    parser = argparse.ArgumentParser(prog="python -m realtime.recording.replay",
+    parser = OneLineParser(prog="python -m realtime.recording.replay",
                                      description="Republish a recorded session (.mcap) on the pose stream.")
     parser.add_argument("session", help="session file written by realtime.recorder / run_live.py --record")
-    parser.add_argument("--address", default="tcp://127.0.0.1:5555",
+    parser.add_argument("--address", type=zmq_endpoint, default="tcp://127.0.0.1:5555",
                         help="ZeroMQ address to publish on (default: %(default)s, loopback only)")
-    parser.add_argument("--speed", type=float, default=1.0, help="playback speed factor (default: 1)")
+    parser.add_argument("--speed", type=bounded(float, 0.01, 100), default=1.0,
+                        help="playback speed factor (0.01 to 100; default: 1)")
     parser.add_argument("--fast", action="store_true", help="as fast as possible (ignores --speed)")
     parser.add_argument("--loop", action="store_true", help="start again at the end, until Ctrl-C")
-    parser.add_argument("--wait-subscriber", type=float, default=2.0,
+    parser.add_argument("--wait-subscriber", type=bounded(float, 0, 3600), default=2.0,
                         help="seconds to wait for a first subscriber before sending (default: %(default)s)")
     args = parser.parse_args(argv)
     from realtime.stream.publisher import Publisher, PublisherError, PublisherOptions
@@ -120,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     except (SessionError, PublisherError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if session.truncated:
-        print(f"note: {session.problems[0] if session.problems else 'the session was cut short'}", file=sys.stderr)
+    if not session.complete:
+        print(f"warning: {session.loss_report()}", file=sys.stderr)
     publisher.wait_for_subscribers(1, args.wait_subscriber)
     print(f"replaying {len(session.frames)} frames ({session.duration_s:.1f} s) on {publisher.address}",
           file=sys.stderr)

@@ -11,11 +11,13 @@ A session file is a standard MCAP file (https://mcap.dev), chunked and zstd-comp
 * channel ``/video_frames`` (only with video): ``{"video_frame", "frame_index", "t_capture"}`` per image
   written to the video file beside the session, so that images and poses line up.
 * metadata record ``semgcn.session`` (written first): the session metadata, one key per entry, each
-  value JSON-encoded (MCAP metadata values are strings); ``semgcn.session_end`` (written on close): the
-  frame counts and the end time. A file without ``semgcn.session_end`` was cut short.
+  value JSON-encoded (MCAP metadata values are strings), with the SHA-256 of the entries under
+  ``_sha256``; ``semgcn.session_end`` (written on close): the frame counts and the end time, with its own
+  checksum. A file without ``semgcn.session_end`` was cut short.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import subprocess
@@ -32,6 +34,8 @@ VIDEO_TOPIC = "/video_frames"
 SESSION_METADATA = "semgcn.session"
 SESSION_END_METADATA = "semgcn.session_end"
 SESSION_SUFFIX = ".mcap"
+#: The metadata key holding the SHA-256 of the other entries (key and encoded value).
+CHECKSUM_KEY = "_sha256"
 
 POSE_JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -98,19 +102,38 @@ def float_lists(array: np.ndarray) -> Any:
 
 
 def encode_metadata(metadata: dict[str, Any]) -> dict[str, str]:
-    """MCAP metadata (str -> str) from a session metadata dict: each value JSON-encoded."""
-    return {str(k): json.dumps(v, default=_json_default) for k, v in metadata.items()}
+    """MCAP metadata (str -> str) from a session metadata dict: each value JSON-encoded, plus a
+    checksum of them all under ``CHECKSUM_KEY`` (MCAP protects chunks with CRCs, not metadata)."""
+    encoded = {str(k): json.dumps(v, default=_json_default) for k, v in metadata.items()}
+    # First: a flip in the record's entry count drops entries from the end, and must not drop this one.
+    return {CHECKSUM_KEY: metadata_digest(encoded), **encoded}
 
 
-def decode_metadata(record: dict[str, str]) -> dict[str, Any]:
-    """Inverse of :func:`encode_metadata`; a value that is not valid JSON is kept as its string."""
+def decode_metadata(record: dict[str, str]) -> tuple[dict[str, Any], list[str], str]:
+    """Inverse of :func:`encode_metadata`: the metadata, what is wrong with it (a checksum that does not
+    match, values that are not JSON: damage), and the checksum of the entries as read (the end record
+    repeats the session metadata's, for a second check). A value that is not valid JSON is kept as its
+    string. Files written before the checksum existed are read without it."""
+    record = dict(record)
+    problems = []
+    checksum = record.pop(CHECKSUM_KEY, None)
+    digest = metadata_digest(record)
+    if checksum is not None and checksum != digest:
+        problems.append("the metadata does not match its checksum: it was damaged")
     out: dict[str, Any] = {}
     for key, value in record.items():
         try:
             out[key] = json.loads(value)
-        except (json.JSONDecodeError, TypeError):
+        except (json.JSONDecodeError, TypeError, RecursionError):
             out[key] = value
-    return out
+            problems.append(f"metadata field {key[:40]!r} is not valid JSON: it was damaged")
+    return out, problems, digest
+
+
+def metadata_digest(encoded: dict[str, str]) -> str:
+    """SHA-256 of metadata entries (key and encoded value), independent of their order."""
+    text = json.dumps(sorted(encoded.items()), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _json_default(value: Any) -> Any:

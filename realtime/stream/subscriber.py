@@ -21,14 +21,16 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
 import zmq
 
-from realtime.core.cli import configure_logging
+from realtime.core.cli import OneLineParser, bounded, configure_logging, new_file, zmq_endpoint
 from realtime.core.records import FrameResult, PersonPose
 from realtime.stream.wire import TOPIC, Frame, WireError, decode
 from semgcn.skeleton import JOINT_NAMES
@@ -57,6 +59,7 @@ class Subscriber:
         self.conflate = conflate
         self.received = 0
         self.skipped = 0
+        self.malformed = 0
         self._socket = (context or zmq.Context.instance()).socket(zmq.SUB)
         self._socket.setsockopt(zmq.RCVHWM, rcvhwm)
         self._socket.setsockopt(zmq.LINGER, 0)
@@ -81,10 +84,17 @@ class Subscriber:
         """The next frame, or None when nothing arrived within ``timeout_ms`` (None: wait forever).
 
         Raises:
-            WireError: the message is not a valid frame (the subscriber stays usable).
+            WireError: the message is not a valid frame (counted in ``malformed``; the subscriber
+                stays usable).
         """
         parts = self.recv_parts(timeout_ms)
-        return None if parts is None else decode(parts)
+        if parts is None:
+            return None
+        try:
+            return decode(parts)
+        except WireError:
+            self.malformed += 1
+            raise
 
     def close(self) -> None:
         self._socket.close(0)
@@ -155,53 +165,77 @@ def describe(frame: FrameResult) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
-    parser = argparse.ArgumentParser(prog="python -m realtime.subscriber",
-                                     description="Print the live pose stream (semgcn.pose/1, docs/stream_format.md) "
-                                     "or write it to CSV. Malformed messages are reported on stderr and skipped.",
-                                     epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--connect", default="tcp://127.0.0.1:5555",
+    parser = OneLineParser(prog="python -m realtime.subscriber",
+                           description="Print the live pose stream (semgcn.pose/1, docs/stream_format.md) or write it to "
+                           "CSV. Malformed messages are counted, reported on stderr and skipped; Ctrl-C or SIGTERM "
+                           "stop cleanly (whole CSV rows only, and a summary).",
+                           epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connect", type=zmq_endpoint, default="tcp://127.0.0.1:5555",
                         help="publisher endpoint to connect to (default: %(default)s)")
-    parser.add_argument("--csv", metavar="FILE", help="write one row per frame to this CSV file instead of printing")
-    parser.add_argument("--count", type=int, default=None, help="stop after this many frames (default: run until Ctrl-C)")
-    parser.add_argument("--timeout", type=float, default=None,
+    parser.add_argument("--csv", type=new_file, metavar="FILE", help="write one row per frame to this CSV file instead of printing")
+    parser.add_argument("--count", type=bounded(int, 1, 10**9), default=None,
+                        help="stop after this many frames (default: run until Ctrl-C)")
+    parser.add_argument("--timeout", type=bounded(float, 0.01, 86400), default=None,
                         help="stop when no message arrived for this many seconds (default: wait forever)")
     parser.add_argument("--latest", action="store_true",
                         help="conflate: skip queued frames and always take the newest one")
     args = parser.parse_args(argv)
-    writer, handle = None, None
-    frames, lost, last_seq = 0, 0, None
+    stop = threading.Event()
+    # Both signals only set a flag, checked between frames: a CSV row is never cut in half.
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    handle = None
+    tally = {"frames": 0, "malformed": 0, "missed": 0}
+    started = time.monotonic()
     try:
         with Subscriber(args.connect, conflate=args.latest) as sub:
             if args.csv:
-                handle = open(args.csv, "w", newline="")
-                writer = csv.writer(handle)
-                writer.writerow(csv_header())
-            started = time.monotonic()
-            skipped = lambda exc: print(f"error: skipped a message: {exc}", file=sys.stderr, flush=True)  # noqa: E731
-            for frame in iterate(sub, count=args.count, timeout_s=args.timeout, on_error=skipped):
-                frames += 1
-                seq = frame.header.get("seq")
-                if isinstance(seq, int) and last_seq is not None and seq > last_seq + 1:
-                    lost += seq - last_seq - 1  # messages this subscriber missed (its queue was full)
-                last_seq = seq if isinstance(seq, int) else last_seq
-                if writer is not None:
-                    writer.writerow(csv_row(frame))
-                else:
-                    print(describe(frame), flush=True)
-    except KeyboardInterrupt:
-        pass
+                handle = open(args.csv, "w", newline="", encoding="utf-8")
+            _receive(sub, args, stop, handle, tally)
     except (OSError, zmq.ZMQError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         if handle is not None:
             handle.close()
-    elapsed = time.monotonic() - started if frames else 0.0
-    print(f"received {frames} frames" + (f" in {elapsed:.1f} s" if frames else "")
-          + (f", missed {lost} (seq gaps)" if lost else "")
+    frames = tally["frames"]
+    print(f"received {frames} frames" + (f" in {time.monotonic() - started:.1f} s" if frames else "")
+          + (f", skipped {tally['malformed']} malformed messages" if tally["malformed"] else "")
+          + (f", missed {tally['missed']} (seq gaps)" if tally["missed"] else "")
           + (f", written to {args.csv}" if args.csv else ""), file=sys.stderr)
     return 1 if args.count is not None and frames < args.count else 0
 
+
+def _receive(sub: Subscriber, args, stop: threading.Event, handle, tally: dict) -> None:
+    """Take frames until ``--count``, ``--timeout`` of silence or a stop; one whole CSV row (or printed
+    line) per frame, flushed as it is written, so that a stop at any moment leaves whole rows only."""
+    writer = csv.writer(handle) if handle is not None else None
+    if writer is not None:
+        writer.writerow(csv_header())
+    last_seq, idle_s, poll_s = None, 0.0, 0.1
+    while not stop.is_set() and (args.count is None or tally["frames"] < args.count):
+        try:
+            frame = sub.recv(timeout_ms=int(poll_s * 1000))
+        except WireError as exc:
+            tally["malformed"] += 1
+            if tally["malformed"] <= 5 or tally["malformed"] % 100 == 0:
+                print(f"error: skipped a message ({tally['malformed']} so far): {exc}", file=sys.stderr, flush=True)
+            continue
+        if frame is None:
+            idle_s += poll_s
+            if args.timeout is not None and idle_s >= args.timeout:
+                return
+            continue
+        idle_s = 0.0
+        tally["frames"] += 1
+        if frame.seq is not None and last_seq is not None and frame.seq > last_seq + 1:
+            tally["missed"] += frame.seq - last_seq - 1  # messages this subscriber missed (its queue was full)
+        last_seq = frame.seq if frame.seq is not None else last_seq
+        if writer is not None:
+            writer.writerow(csv_row(frame))
+            handle.flush()
+        else:
+            print(describe(frame), flush=True)
 
 if __name__ == "__main__":
     sys.exit(main())

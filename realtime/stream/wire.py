@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from realtime.core.records import PERSON_ARRAY_FIELDS, FrameResult, PersonPose, person_arrays
+from realtime.stream import limits
+from realtime.stream.limits import DTYPE as _DTYPE, WireError
 from semgcn.skeleton import JOINT_NAMES
 
 TOPIC = b"pose"
@@ -38,17 +40,11 @@ SCHEMA = "semgcn.pose/1"
 SCHEMA_NAME, SCHEMA_MAJOR = SCHEMA.split("/")
 UNITS = "m"
 FRAME_OF_REFERENCE = "camera, OpenCV axes (x right, y down, z forward), pelvis at origin"
-_DTYPE = "<f4"
-_MAX_HEADER_BYTES = 1 << 16
 #: Header fields that ``FrameResult`` names; every other field is kept in ``FrameResult.header``.
 _PERSON_HEADER_FIELDS = ("scale", "position")
 
 #: The old name of the decoded frame type: a decoded message is a ``FrameResult``.
 Frame = FrameResult
-
-
-class WireError(ValueError):
-    """A message that is not a valid ``semgcn.pose`` frame (malformed, foreign or a newer major)."""
 
 
 @dataclass
@@ -112,85 +108,73 @@ def _build(result: FrameResult) -> WireMessage:
 def decode(parts: list[bytes]) -> FrameResult:
     """Parse the parts of one multipart message into a ``FrameResult``.
 
-    The result keeps the whole header in ``header`` and its message in ``encoded``, so that encoding it
-    again (the recorder, a bridge republishing) gives back the very message received.
+    Everything is checked against ``realtime.stream.limits`` (types, ranges, sizes, nesting, finite
+    joints), so that what comes back is safe to use. The result keeps the whole header in ``header``
+    and its message in ``encoded``, so that encoding it again (the recorder, a bridge republishing)
+    gives back the very message received.
 
     Raises:
-        WireError: with a one-line reason, for anything that is not a valid frame of this schema.
+        WireError: with a one-line reason, for anything that is not a valid frame of this schema;
+            no other exception escapes.
     """
-    if not isinstance(parts, (list, tuple)) or len(parts) < 2:
-        raise WireError(f"expected a multipart message of at least 2 parts, got {type(parts).__name__} "
-                        f"of {len(parts) if isinstance(parts, (list, tuple)) else '?'}")
+    try:
+        return _decode(parts)
+    except WireError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the promise: a bad message is a WireError, whatever it is
+        raise WireError(f"malformed message: {type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def _decode(parts: list[bytes]) -> FrameResult:
+    if not isinstance(parts, (list, tuple)) or not 2 <= len(parts) <= 2 + limits.MAX_ARRAYS:
+        count = len(parts) if isinstance(parts, (list, tuple)) else "?"
+        raise WireError(f"expected a multipart message of 2 to {2 + limits.MAX_ARRAYS} parts, got "
+                        f"{type(parts).__name__} of {count}")
     parts = [bytes(p) for p in parts]
     if parts[0] != TOPIC:
         raise WireError(f"foreign topic {parts[0][:32]!r} (expected {TOPIC!r})")
-    if len(parts[1]) > _MAX_HEADER_BYTES:
-        raise WireError(f"header of {len(parts[1])} bytes is too large")
-    try:
-        header = json.loads(parts[1].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"header is not UTF-8 JSON: {exc}") from None
-    if not isinstance(header, dict):
-        raise WireError("header is not a JSON object")
-    schema = str(header.get("schema", ""))
-    name, _, major = schema.partition("/")
+    header = limits.parse_header(parts[1])
+    schema = header.get("schema")
+    name, _, major = schema.partition("/") if isinstance(schema, str) else ("", "", "")
     if name != SCHEMA_NAME:
-        raise WireError(f"foreign schema {schema!r} (expected {SCHEMA!r})")
+        raise WireError(f"foreign schema {limits.shown(schema)} (expected {SCHEMA!r})")
     if major != SCHEMA_MAJOR:
         raise WireError(f"schema {schema!r} has another major version than this reader ({SCHEMA})")
-    try:
-        arrays = _decode_arrays(header.get("arrays", []), parts[2:])
-        result = _result_from(header, arrays)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise WireError(f"malformed header field: {exc!r}") from None
-    if bool(header.get("has_person", "joints_3d" in arrays)) != ("joints_3d" in arrays):
+    arrays = limits.arrays(header.get("arrays", []), parts[2:])
+    has_person = limits.optional(header, "has_person", bool)
+    if (has_person if has_person is not None else "joints_3d" in arrays) != ("joints_3d" in arrays):
         raise WireError("header has_person disagrees with the arrays sent")
+    result = _result_from(header, arrays)
     result.encoded = WireMessage(header, arrays, parts)
     return result
 
 
 def _result_from(header: dict, arrays: dict[str, np.ndarray]) -> FrameResult:
-    dropped = header.get("dropped")
+    low, high = limits.TIME_RANGE_S
+    dropped = limits.optional(header, "dropped", dict)
     result = FrameResult(
-        frame_index=int(header["frame_index"]),
-        t_capture=float(header["t_capture"]),
-        t_publish=float(header.get("t_publish", 0.0)),
-        image_size=(int(header["image_size"][0]), int(header["image_size"][1])),
-        source=str(header.get("source", "")),
-        seq=header.get("seq"),
-        timings_ms=dict(header.get("timings_ms") or {}),
-        dropped_at_source=dropped.get("at_source") if isinstance(dropped, dict) else None,
-        backends=header.get("backends"),
-        smoothing=header.get("smoothing"),
-        error=header.get("error"),
-        latency_ms=header.get("latency_ms"),
-        camera=header.get("camera"),
-        world_frame=header.get("world_frame"),
+        frame_index=limits.integer(header, "frame_index"),
+        t_capture=limits.number(header, "t_capture", low, high),
+        t_publish=limits.number(header, "t_publish", low, high, required=False) or 0.0,
+        image_size=limits.image_size(header),
+        source=limits.optional(header, "source", str) or "",
+        seq=limits.integer(header, "seq", required=False),
+        timings_ms=limits.timings(header),
+        dropped_at_source=limits.integer(dropped, "at_source", required=False) if dropped else None,
+        backends=limits.optional(header, "backends", dict),
+        smoothing=limits.optional(header, "smoothing", bool),
+        error=limits.optional(header, "error", str),
+        latency_ms=limits.number(header, "latency_ms", -1e6, 1e9, required=False),
+        camera=limits.optional(header, "camera", dict),
+        world_frame=limits.optional(header, "world_frame", dict),
         header=header,
     )
     if "joints_3d" not in arrays:
         result.extra_arrays = arrays
         return result
     person = PersonPose(**{name: arrays[name] for name in PERSON_ARRAY_FIELDS if name in arrays},
-                        scale=header.get("scale"), position=header.get("position"),
+                        scale=limits.optional(header, "scale", dict),
+                        position=limits.optional(header, "position", dict),
                         extra_arrays={k: v for k, v in arrays.items() if k not in PERSON_ARRAY_FIELDS})
     result.people.append(person)
     return result
-
-
-def _decode_arrays(specs: list[dict], blobs: list[bytes]) -> dict[str, np.ndarray]:
-    if not isinstance(specs, list) or len(specs) != len(blobs):
-        raise WireError(f"header lists {len(specs) if isinstance(specs, list) else '?'} arrays "
-                        f"but the message carries {len(blobs)}")
-    arrays = {}
-    for spec, blob in zip(specs, blobs):
-        name, shape = str(spec["name"]), tuple(int(s) for s in spec["shape"])
-        if spec.get("dtype") != _DTYPE:
-            raise WireError(f"array {name!r} has dtype {spec.get('dtype')!r}, expected {_DTYPE!r}")
-        if name in PERSON_ARRAY_FIELDS and shape != PERSON_ARRAY_FIELDS[name]:
-            raise WireError(f"array {name!r} has shape {shape}, expected {PERSON_ARRAY_FIELDS[name]}")
-        expected = 4 * int(np.prod(shape, dtype=np.int64))
-        if len(blob) != expected:
-            raise WireError(f"array {name!r} has {len(blob)} bytes, expected {expected} for shape {shape}")
-        arrays[name] = np.frombuffer(blob, dtype=_DTYPE).reshape(shape).astype(np.float32)
-    return arrays

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from realtime.core.cli import configure_logging
+from realtime.core.cli import OneLineParser, bounded, configure_logging, new_file, zmq_endpoint
 from semgcn.skeleton import JOINT_NAMES
 
 EXIT_OK, EXIT_ERROR, EXIT_NO_FRAME = 0, 1, 2
@@ -107,8 +107,8 @@ def snapshot_from_session(args) -> int:
     except Exception as exc:  # any reader error (missing, corrupted, foreign file) is one line for the user
         return _fail(f"cannot read session {args.session}: {exc}")
     frames = list(session.frames)
-    if getattr(session, "truncated", False):
-        print(f"viewer: {args.session} is truncated; using its {len(frames)} readable frames", file=sys.stderr)
+    if not session.complete:
+        print(f"viewer: warning: {session.loss_report()}; drawing from the frames that were read", file=sys.stderr)
     if not frames:
         return _fail(f"session {args.session} holds no frames")
     if args.frame is None:
@@ -168,41 +168,41 @@ def _quiet_open3d() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m realtime.viewer", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Open3D 3D viewer of the live pose stream (semgcn.pose/1 over ZeroMQ), in its own process. "
                     "Bones: subject's left blue, right orange, centre green.",
         epilog="In the window: left mouse orbits, wheel zooms, ctrl+left mouse pans; F toggles following the "
                "subject, R resets the view, Q or Esc closes the viewer (the pipeline runs on). See docs/viewer.md.")
-    parser.add_argument("--connect", default="tcp://127.0.0.1:5555", help="ZeroMQ address of the pose publisher")
+    parser.add_argument("--connect", type=zmq_endpoint, default="tcp://127.0.0.1:5555", help="ZeroMQ address of the pose publisher")
     parser.add_argument("--coords", choices=("camera", "world"), default="camera",
                         help="draw in the camera frame (y flipped up) or in the stream's world frame "
                              "(needs joints_world from calibration; else falls back to camera)")
     parser.add_argument("--trail", choices=JOINT_NAMES, default=None, metavar="JOINT",
                         help="draw the path of this joint (e.g. right_wrist) over the last --trail-seconds")
-    parser.add_argument("--trail-seconds", type=float, default=1.0, help="length of the trail in seconds")
-    parser.add_argument("--distance", type=float, default=3.0,
+    parser.add_argument("--trail-seconds", type=bounded(float, 0.1, 60), default=1.0, help="length of the trail in seconds")
+    parser.add_argument("--distance", type=bounded(float, 0.1, 100), default=3.0,
                         help="metres in front of the camera to draw a skeleton that has no root_translation")
-    parser.add_argument("--width", type=int, default=1280, help="window / image width in pixels")
-    parser.add_argument("--height", type=int, default=720, help="window / image height in pixels")
+    parser.add_argument("--width", type=bounded(int, 16, 7680), default=1280, help="window / image width in pixels")
+    parser.add_argument("--height", type=bounded(int, 16, 4320), default=720, help="window / image height in pixels")
     parser.add_argument("--no-grid", action="store_true", help="hide the ground grid")
     parser.add_argument("--no-frustum", action="store_true", help="hide the source camera's frustum")
-    parser.add_argument("--max-frames", type=int, default=None, help="live: close after drawing this many frames")
-    parser.add_argument("--max-seconds", type=float, default=None, help="live: close after this many seconds")
+    parser.add_argument("--max-frames", type=bounded(int, 1, 10**9), default=None, help="live: close after drawing this many frames")
+    parser.add_argument("--max-seconds", type=bounded(float, 0.01, 10 * 86400), default=None, help="live: close after this many seconds")
     snap = parser.add_argument_group("offscreen snapshot (no display needed)")
-    snap.add_argument("--snapshot", metavar="OUT.png", default=None,
+    snap.add_argument("--snapshot", type=new_file, metavar="OUT.png", default=None,
                       help="draw one frame to this PNG instead of opening a window")
-    snap.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a frame from --connect")
-    snap.add_argument("--snapshot-delay", type=float, default=0.0,
+    snap.add_argument("--timeout", type=bounded(float, 0.01, 3600), default=10.0, help="seconds to wait for a frame from --connect")
+    snap.add_argument("--snapshot-delay", type=bounded(float, 0, 3600), default=0.0,
                       help="keep receiving this many seconds after the first person before drawing (fills the trail)")
     snap.add_argument("--session", metavar="FILE", default=None,
                       help="draw from a recorded session file (run_live.py --record, realtime.recorder) instead of --connect")
-    snap.add_argument("--frame", type=int, default=None, metavar="N",
+    snap.add_argument("--frame", type=bounded(int, 0, 10**9), default=None, metavar="N",
                       help="with --session: the N-th frame of the recording, 0-based; when omitted, the first with a person")
-    snap.add_argument("--view-distance", type=float, default=4.5, help="snapshot camera: metres from the subject")
-    snap.add_argument("--azimuth", type=float, default=30.0,
+    snap.add_argument("--view-distance", type=bounded(float, 0.1, 100), default=4.5, help="snapshot camera: metres from the subject")
+    snap.add_argument("--azimuth", type=bounded(float, -360, 360), default=30.0,
                       help="snapshot camera: degrees turned from the source camera's line of sight")
-    snap.add_argument("--elevation", type=float, default=15.0, help="snapshot camera: degrees above the subject")
+    snap.add_argument("--elevation", type=bounded(float, -89, 89), default=15.0, help="snapshot camera: degrees above the subject")
     return parser
 
 
@@ -210,8 +210,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
     _quiet_open3d()
-    if args.width < 16 or args.height < 16:
-        return _fail("--width and --height must be at least 16 pixels")
     if args.session and not args.snapshot:
         return _fail("--session draws a snapshot: add --snapshot OUT.png (to replay a session live, "
                      "publish it with run_live.py and connect the viewer)")

@@ -20,7 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 def _assert_one_line_error(proc: subprocess.CompletedProcess, message: str) -> None:
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:") or ": error: " in line]
     assert len(errors) == 1 and message in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.strip().splitlines()[-1] == errors[0]
 
@@ -63,7 +63,7 @@ def test_wrong_board_size_is_also_not_found(few_views, tmp_path):
     (("intrinsics", "--images", ".", "--board", "9by6", "--square", "0.025", "--out", "x.json"),
      "board size must look like COLSxROWS"),
     (("intrinsics", "--images", ".", "--board", "9x6", "--square", "-1", "--out", "x.json"),
-     "square size must be positive"),
+     "argument --square: must be between 0.001 and 1"),
     (("intrinsics", "--camera", "9", "--board", "9x6", "--square", "0.025", "--out", "x.json", "--no-display"),
      "camera 9 could not be opened"),
     (("show", "/nonexistent/cam.json"), "does not exist"),

@@ -41,9 +41,14 @@ def test_cli_snapshot_without_a_publisher_says_so(tmp_path, capsys):
     assert code == EXIT_NO_FRAME
     assert "no frame from" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
-    assert main(["--connect", "tcp://no such host", "--snapshot", str(tmp_path / "x.png")]) == 1
+    with pytest.raises(SystemExit) as info:  # a malformed address is refused before anything starts
+        main(["--connect", "tcp://no such host", "--snapshot", str(tmp_path / "x.png")])
     err = capsys.readouterr().err
-    assert "cannot connect" in err and len(err.strip().splitlines()) == 1
+    assert info.value.code == 2 and "--connect" in err and len(err.strip().splitlines()) == 1
+    assert main(["--connect", "tcp://no-such-host.invalid:5555", "--snapshot", str(tmp_path / "x.png"),
+                 "--timeout", "0.3"]) in (1, 2)  # well formed but unresolvable: ZeroMQ's error or no frame
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_cli_snapshot_from_a_recorded_session(tmp_path, capsys):

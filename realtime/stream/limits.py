@@ -1,0 +1,153 @@
+"""What a ``semgcn.pose`` message may contain: the limits ``realtime.stream.wire.decode`` enforces.
+
+Anything a subscriber receives may be hostile: a foreign program on the same port, a truncated
+message, a fuzzer. Every check here raises ``WireError`` with a one-line reason, so that a consumer
+can count the message, report it and go on; nothing else escapes, and what passes is safe to use:
+finite times in a plausible range, integers where integers belong, bounded sizes, nesting and part
+counts, and finite joints of plausible magnitude.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from realtime.core.records import PERSON_ARRAY_FIELDS
+
+MAX_HEADER_BYTES = 1 << 16
+MAX_ARRAYS = 64                      # parts after the header
+MAX_ARRAY_VALUES = 1 << 16           # float32 values in one array (256 KiB)
+MAX_ARRAY_DIMS = 4
+MAX_NAME_CHARS = 64
+MAX_NESTING = 16                     # JSON objects and lists inside each other in the header
+MAX_INDEX = 2**53                    # frame indices and counters: exact in a JSON number (a double)
+TIME_RANGE_S = (0.0, 1e10)           # UNIX seconds: 1970 to the year 2286
+MAX_IMAGE_SIDE = 1 << 15             # pixels
+MAX_METRES = 1e4                     # |coordinate| of any 3D array: 10 km, far beyond any camera's view
+MAX_PIXELS = 1e6                     # |coordinate| of 2D keypoints (off-image is fine, absurd is not)
+DTYPE = "<f4"
+
+
+class WireError(ValueError):
+    """A message that is not a valid ``semgcn.pose`` frame (malformed, foreign or a newer major)."""
+
+
+def parse_header(blob: bytes) -> dict[str, Any]:
+    """The header part as a JSON object of bounded size and nesting."""
+    if len(blob) > MAX_HEADER_BYTES:
+        raise WireError(f"header of {len(blob)} bytes is too large (at most {MAX_HEADER_BYTES})")
+    try:
+        header = json.loads(blob.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise WireError(f"header is not UTF-8 JSON: {type(exc).__name__}: {str(exc)[:120]}") from None
+    if not isinstance(header, dict):
+        raise WireError("header is not a JSON object")
+    if _depth(header) > MAX_NESTING:
+        raise WireError(f"header nests deeper than {MAX_NESTING} levels")
+    return header
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if level > MAX_NESTING:  # stop early: the answer is "too deep" already
+        return level
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max((_depth(child, level + 1) for child in children), default=level)
+
+
+def integer(header: dict, key: str, low: int = 0, high: int = MAX_INDEX, required: bool = True) -> int | None:
+    value = header.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise WireError(f"header field {key!r} must be an integer from {low} to {high}, got {shown(value)}")
+    return value
+
+
+def number(header: dict, key: str, low: float, high: float, required: bool = True) -> float | None:
+    value = header.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise WireError(f"header field {key!r} must be a finite number from {low:g} to {high:g}, got {shown(value)}")
+    return float(value)
+
+
+def optional(header: dict, key: str, kind: type) -> Any:
+    """``header[key]`` when it is a ``kind`` (``dict``, ``str``, ``bool``), None when absent."""
+    value = header.get(key)
+    if value is not None and (not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))):
+        raise WireError(f"header field {key!r} must be a {kind.__name__}, got {shown(value)}")
+    return value
+
+
+def image_size(header: dict) -> tuple[int, int]:
+    size = header.get("image_size")
+    if not isinstance(size, list) or len(size) != 2 or \
+            any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_IMAGE_SIDE for v in size):
+        raise WireError(f"header field 'image_size' must be [w, h], integers from 1 to {MAX_IMAGE_SIDE}, "
+                        f"got {shown(size)}")
+    return size[0], size[1]
+
+
+def timings(header: dict) -> dict[str, float]:
+    value = optional(header, "timings_ms", dict) or {}
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value.values()):
+        raise WireError("header field 'timings_ms' must map stage names to finite numbers")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def arrays(specs: Any, blobs: list[bytes]) -> dict[str, np.ndarray]:
+    """The message's arrays, each checked against its spec, and the standard ones for their content."""
+    if not isinstance(specs, list) or len(specs) != len(blobs):
+        raise WireError(f"header lists {len(specs) if isinstance(specs, list) else '?'} arrays "
+                        f"but the message carries {len(blobs)}")
+    if len(blobs) > MAX_ARRAYS:
+        raise WireError(f"message carries {len(blobs)} arrays (at most {MAX_ARRAYS})")
+    out: dict[str, np.ndarray] = {}
+    for spec, blob in zip(specs, blobs):
+        name, shape = _spec(spec)
+        if name in out:
+            raise WireError(f"array {name!r} is sent twice")
+        expected = 4 * math.prod(shape)
+        if len(blob) != expected:
+            raise WireError(f"array {name!r} has {len(blob)} bytes, expected {expected} for shape {shape}")
+        out[name] = np.frombuffer(blob, dtype=DTYPE).reshape(shape).astype(np.float32)
+    for name, array in out.items():
+        if name in PERSON_ARRAY_FIELDS:
+            _check_standard(name, array)
+    return out
+
+
+def _spec(spec: Any) -> tuple[str, tuple[int, ...]]:
+    if not isinstance(spec, dict):
+        raise WireError(f"array entry must be an object, got {shown(spec)}")
+    name, shape = spec.get("name"), spec.get("shape")
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_CHARS:
+        raise WireError(f"array name must be a string of 1 to {MAX_NAME_CHARS} characters, got {shown(name)}")
+    if spec.get("dtype") != DTYPE:
+        raise WireError(f"array {name!r} has dtype {shown(spec.get('dtype'))}, expected {DTYPE!r}")
+    if not isinstance(shape, list) or len(shape) > MAX_ARRAY_DIMS or \
+            any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= MAX_ARRAY_VALUES for d in shape):
+        raise WireError(f"array {name!r} has shape {shown(shape)}: expected at most {MAX_ARRAY_DIMS} sizes")
+    if math.prod(shape) > MAX_ARRAY_VALUES:
+        raise WireError(f"array {name!r} of shape {shape} is too large (at most {MAX_ARRAY_VALUES} values)")
+    if name in PERSON_ARRAY_FIELDS and tuple(shape) != PERSON_ARRAY_FIELDS[name]:
+        raise WireError(f"array {name!r} has shape {tuple(shape)}, expected {PERSON_ARRAY_FIELDS[name]}")
+    return name, tuple(shape)
+
+
+def _check_standard(name: str, array: np.ndarray) -> None:
+    if not np.all(np.isfinite(array)):
+        raise WireError(f"array {name!r} holds NaN or inf")
+    limit = 1.0 if name == "confidence" else MAX_PIXELS if name == "keypoints_2d" else MAX_METRES
+    low = 0.0 if name == "confidence" else -limit
+    if array.size and (array.min() < low or array.max() > limit):
+        raise WireError(f"array {name!r} holds values outside [{low:g}, {limit:g}]")
+
+
+def shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
