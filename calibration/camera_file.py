@@ -225,12 +225,21 @@ def _floor_from_json(data: Any) -> FloorPlane:
 
 def _array(value: Any, key: str) -> np.ndarray:
     try:
+        if not _only_numbers(value):
+            raise TypeError
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{key} is not an array of numbers: {str(value)[:60]!r}") from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{key} contains NaN or inf")
     return arr
+
+
+def _only_numbers(value: Any) -> bool:
+    """JSON numbers, or (nested) lists of them: no strings, booleans or nulls standing in for numbers."""
+    if isinstance(value, list):
+        return all(_only_numbers(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _number(value: Any, key: str, low: float = -math.inf, high: float = math.inf) -> float:

@@ -18,6 +18,7 @@ import logging
 import sys
 
 from realtime.bridges.foxglove_protocol import ChannelSpec, FoxgloveServer
+from realtime.core.cli import OneLineParser, bounded
 from realtime.core.records import FrameResult
 
 log = logging.getLogger(__name__)
@@ -77,18 +78,13 @@ class FoxgloveBridge:
 
 # -- command-line options, for run_live.py (realtime.bridges.BRIDGES) and this module's own command line --
 def add_arguments(group) -> None:
-    group.add_argument("--foxglove", nargs="?", const=DEFAULT_PORT, default=None, type=_port, metavar="PORT",
+    group.add_argument("--foxglove", nargs="?", const=DEFAULT_PORT, default=None, type=bounded(int, 0, 65535),
+                       metavar="PORT",
                        help=f"serve the skeleton to the Foxglove app over its WebSocket protocol on 127.0.0.1:PORT "
                             f"(default port {DEFAULT_PORT}; 0: any free port)")
     group.add_argument("--foxglove-host", default="127.0.0.1", metavar="ADDR",
                        help="interface of the Foxglove server (default: %(default)s; another one exposes the stream "
                             "to the network, with a warning)")
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"a port is an integer from 0 to 65535, got {text!r}")
-    return int(text)
 
 
 def consumer_from_args(args) -> FoxgloveBridge | None:
@@ -100,15 +96,22 @@ def consumer_from_args(args) -> FoxgloveBridge | None:
     return bridge
 
 
-def main(argv: list[str] | None = None) -> int:
-    from realtime.bridges.feed import add_feed_arguments, run_feed
-    from realtime.core.cli import configure_logging
+def build_parser() -> argparse.ArgumentParser:
+    from realtime.bridges.feed import add_feed_arguments
 
-    parser = argparse.ArgumentParser(prog="python -m realtime.bridges.foxglove_ws", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="python -m realtime.bridges.foxglove_ws", description=__doc__.split("\n\n")[0])
     add_feed_arguments(parser)
     group = parser.add_argument_group("Foxglove")
     add_arguments(group)
     parser.set_defaults(foxglove=DEFAULT_PORT)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from realtime.bridges.feed import run_feed
+    from realtime.core.cli import configure_logging
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging()
     try:

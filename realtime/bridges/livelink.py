@@ -31,6 +31,7 @@ import numpy as np
 from realtime.bridges.feed import add_feed_arguments, run_feed
 from realtime.bridges.skeletons import SkeletonSource, add_skeleton_arguments, skeleton_options_from
 from realtime.bridges.udp import LOOPBACK, UdpSender, parse_destination
+from realtime.core.cli import OneLineParser
 from realtime.core.records import FrameResult
 from semgcn.solver.axes import SOLVER_TO_UNREAL, UNREAL_SCALE, convert_points, convert_quaternions
 from semgcn.solver.pose import SkeletonPose
@@ -115,14 +116,19 @@ class LiveLinkSender:
         log.info("livelink: %d datagrams sent, %d dropped", self.sender.sent, self.sender.dropped)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m realtime.bridges.livelink", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m realtime.bridges.livelink", description=__doc__.split("\n\n")[0],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     add_feed_arguments(parser)
     parser.add_argument("--to", default=f"{LOOPBACK}:{DEFAULT_PORT}", metavar="[HOST:]PORT",
                         help="where the JSONLiveLink source listens (default: %(default)s)")
     parser.add_argument("--subject", default=DEFAULT_SUBJECT, help="Live Link subject name (default: %(default)s)")
     add_skeleton_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:

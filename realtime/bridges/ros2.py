@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 
 from realtime.bridges.skeletons import SkeletonSource
+from realtime.core.cli import OneLineParser, bounded
 from realtime.core.records import FrameResult
 from realtime.core.skeleton_scene import FRAME_CHOICES, SceneBuilder
 from realtime.recording.ros2_messages import JOINTS_TOPIC, MARKERS_TOPIC, marker_array, pose_array
@@ -176,18 +177,11 @@ def _add_options(group) -> None:
                        help="frame of the ROS 2 joints: camera_optical (x right, y down, z forward), the calibrated "
                             "world (frame 'world' with --up z, 'world_y_up' with --up y), or 'auto': the world "
                             "once calibration gives one (default: %(default)s)")
-    group.add_argument("--ros2-domain", type=_domain_id, default=None, metavar="N",
+    group.add_argument("--ros2-domain", type=bounded(int, 0, 232), default=None, metavar="N",
                        help="ROS domain id, 0 to 232 (default: $ROS_DOMAIN_ID, else 0)")
     group.add_argument("--ros2-discovery", choices=("localhost", "subnet"), default="localhost",
                        help="ROS 2 discovery: nodes on this machine only (default) or the network (a warning "
                             "says so: DDS is unencrypted)")
-
-
-def _domain_id(text: str) -> int:
-    """An argparse type: a DDS domain id (0 to 232, the range the RTPS port formula allows)."""
-    if not text.isdigit() or int(text) > 232:
-        raise argparse.ArgumentTypeError(f"a ROS domain id is an integer from 0 to 232, got {text!r}")
-    return int(text)
 
 
 def options_from_args(args) -> Ros2Options:
@@ -198,19 +192,26 @@ def consumer_from_args(args) -> Ros2Bridge | None:
     return Ros2Bridge(options_from_args(args)) if getattr(args, "ros2", False) else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    from realtime.bridges.feed import add_feed_arguments, run_feed
-    from realtime.core.cli import configure_logging
+def build_parser() -> argparse.ArgumentParser:
+    from realtime.bridges.feed import add_feed_arguments
 
-    parser = argparse.ArgumentParser(prog="python -m realtime.bridges.ros2", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="python -m realtime.bridges.ros2", description=__doc__.split("\n\n")[0])
     add_feed_arguments(parser)
     group = parser.add_argument_group("ROS 2")
     _add_options(group)
-    group.add_argument("--wait-subscribers", type=int, default=0, metavar="N",
+    group.add_argument("--wait-subscribers", type=bounded(int, 0, 1000), default=0, metavar="N",
                        help="before the first frame, wait until N ROS 2 subscribers matched (a replay into RViz "
                             "then starts when RViz listens)")
-    group.add_argument("--wait-timeout", type=float, default=10.0, metavar="S",
+    group.add_argument("--wait-timeout", type=bounded(float, 0, 3600), default=10.0, metavar="S",
                        help="give up waiting for subscribers after S seconds and start anyway (default: %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from realtime.bridges.feed import run_feed
+    from realtime.core.cli import configure_logging
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from realtime.core.cli import bounded
 from realtime.core.records import FrameResult, PersonPose
 from realtime.core.skeleton_stage import SkeletonOptions, SkeletonStage, skeleton_from_arrays
 from semgcn.solver.lengths import LengthOptions
@@ -18,10 +19,11 @@ from semgcn.solver.pose import SkeletonPose
 def add_skeleton_arguments(parser: argparse.ArgumentParser) -> None:
     """Solver options of a bridge's own command line (``run_live.py`` scales through calibration)."""
     group = parser.add_argument_group("skeleton")
-    group.add_argument("--height", type=float, metavar="M",
+    group.add_argument("--height", type=bounded(float, 0.5, 2.6), metavar="M",
                        help="scale the skeleton so that its T-pose is M metres tall (default: the stream's own "
                             "scale, metric when the producer had --height or a calibration)")
-    group.add_argument("--warmup-frames", type=int, default=LengthOptions.warmup_frames, metavar="N",
+    group.add_argument("--warmup-frames", type=bounded(int, 1, 100_000), default=LengthOptions.warmup_frames,
+                       metavar="N",
                        help="frames with a person over which the bone lengths are estimated before they are held "
                             "(default: %(default)s)")
 

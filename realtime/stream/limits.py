@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from realtime.core.records import PERSON_ARRAY_FIELDS
+from semgcn.skeleton import NUM_JOINTS
+from semgcn.solver.rig import NUM_BONES
 
 MAX_HEADER_BYTES = 1 << 16
 MAX_ARRAYS = 64                      # parts after the header
@@ -28,6 +30,15 @@ MAX_IMAGE_SIDE = 1 << 15             # pixels
 MAX_METRES = 1e4                     # |coordinate| of any 3D array: 10 km, far beyond any camera's view
 MAX_PIXELS = 1e6                     # |coordinate| of 2D keypoints (off-image is fine, absurd is not)
 DTYPE = "<f4"
+#: The optional arrays the project's own stages add (docs/stream_format.md): checked like the
+#: standard ones when present; any other name passes as it is (the schema grows without a new major).
+KNOWN_ARRAYS: dict[str, tuple[int, ...]] = {
+    **PERSON_ARRAY_FIELDS,
+    "gt_joints_3d": (NUM_JOINTS, 3), "gt_keypoints_2d": (NUM_JOINTS, 2), "gt_root_translation": (3,),
+    "landmarks": (33, 5), "world_landmarks": (33, 3),
+    "skeleton_local_rotations": (NUM_BONES, 4), "skeleton_positions": (NUM_BONES, 3),
+    "skeleton_rest_offsets": (NUM_BONES, 3),
+}
 
 
 class WireError(ValueError):
@@ -116,8 +127,8 @@ def arrays(specs: Any, blobs: list[bytes]) -> dict[str, np.ndarray]:
             raise WireError(f"array {name!r} has {len(blob)} bytes, expected {expected} for shape {shape}")
         out[name] = np.frombuffer(blob, dtype=DTYPE).reshape(shape).astype(np.float32)
     for name, array in out.items():
-        if name in PERSON_ARRAY_FIELDS:
-            _check_standard(name, array)
+        if name in KNOWN_ARRAYS:
+            _check_values(name, array)
     return out
 
 
@@ -134,16 +145,22 @@ def _spec(spec: Any) -> tuple[str, tuple[int, ...]]:
         raise WireError(f"array {name!r} has shape {shown(shape)}: expected at most {MAX_ARRAY_DIMS} sizes")
     if math.prod(shape) > MAX_ARRAY_VALUES:
         raise WireError(f"array {name!r} of shape {shape} is too large (at most {MAX_ARRAY_VALUES} values)")
-    if name in PERSON_ARRAY_FIELDS and tuple(shape) != PERSON_ARRAY_FIELDS[name]:
-        raise WireError(f"array {name!r} has shape {tuple(shape)}, expected {PERSON_ARRAY_FIELDS[name]}")
+    if name in KNOWN_ARRAYS and tuple(shape) != KNOWN_ARRAYS[name]:
+        raise WireError(f"array {name!r} has shape {tuple(shape)}, expected {KNOWN_ARRAYS[name]}")
     return name, tuple(shape)
 
 
-def _check_standard(name: str, array: np.ndarray) -> None:
+def _check_values(name: str, array: np.ndarray) -> None:
     if not np.all(np.isfinite(array)):
         raise WireError(f"array {name!r} holds NaN or inf")
-    limit = 1.0 if name == "confidence" else MAX_PIXELS if name == "keypoints_2d" else MAX_METRES
-    low = 0.0 if name == "confidence" else -limit
+    if name == "confidence":
+        low, limit = 0.0, 1.0
+    elif name == "skeleton_local_rotations":
+        low, limit = -1.0 - 1e-3, 1.0 + 1e-3  # quaternion components
+    elif name in ("keypoints_2d", "gt_keypoints_2d", "landmarks"):
+        low, limit = -MAX_PIXELS, MAX_PIXELS
+    else:
+        low, limit = -MAX_METRES, MAX_METRES
     if array.size and (array.min() < low or array.max() > limit):
         raise WireError(f"array {name!r} holds values outside [{low:g}, {limit:g}]")
 

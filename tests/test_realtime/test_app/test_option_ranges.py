@@ -65,8 +65,14 @@ def _replay_parser():
     return captured["parser"]
 
 
+def _bridge_parser(name: str):
+    import importlib
+    return lambda: importlib.import_module(f"realtime.bridges.{name}").build_parser()
+
+
 PARSERS = {"run_live": run_live_parser, "recorder": recorder_parser, "viewer": viewer_parser,
-           "subscriber": _subscriber_parser, "replay": _replay_parser, "feed": _feed_parser}
+           "subscriber": _subscriber_parser, "replay": _replay_parser, "feed": _feed_parser,
+           **{f"bridge {name}": _bridge_parser(name) for name in ("vmc", "livelink", "ros2", "foxglove_ws")}}
 REQUIRED = {"recorder": ["--out", "/tmp"], "replay": ["s.mcap"],
             "calibration intrinsics": ["--images", ".", "--board", "9x6", "--square", "0.025", "--out", "x.json"],
             "calibration floor": ["--image", "x.png", "--calibration", "c.json", "--board", "9x6", "--square", "0.025"],
