@@ -180,7 +180,7 @@ class Lifter:
             raise ValueError(f"poses {bad} have all 16 keypoints at one point: not a body to lift")
         x = normalize_2d(kp, size, f, c)
         if self.options.flip_test:
-            y = flip_average(np.asarray(self._backend.run(np.concatenate([x, flip_inputs(x)])), dtype=np.float32))
+            y = flip_average(self._backend.run(np.concatenate([x, flip_inputs(x)])))
         else:
             y = np.asarray(self._backend.run(x), dtype=np.float32)
         if y.shape != (n, NUM_JOINTS, 3) or not np.all(np.isfinite(y)):

@@ -152,15 +152,18 @@ def flip_inputs(x: np.ndarray) -> np.ndarray:
     The codec's coordinates are centred on the pelvis, so negating x mirrors the body about the
     vertical through it, which is what a mirrored camera image would give.
     """
-    out = np.asarray(x)[:, list(FLIP_PERMUTATION)].copy()
-    out[..., 0] *= -1.0
-    return out
+    return np.asarray(x)[:, _FLIP_INDEX] * _MIRROR_2D
 
 
 def flip_average(y: np.ndarray) -> np.ndarray:
     """Test-time flip augmentation: ``y`` stacks the ``N`` predictions of the inputs and the ``N`` of their
     :func:`flip_inputs` (``(2N, 16, 3)``); returns the mean of the first and the second mirrored back."""
+    y = np.asarray(y, dtype=np.float32)
     n = len(y) // 2
-    back = np.asarray(y[n:])[:, list(FLIP_PERMUTATION)].copy()
-    back[..., 0] *= -1.0
-    return ((np.asarray(y[:n]) + back) / 2).astype(np.float32)
+    return (y[:n] + y[n:, _FLIP_INDEX] * _MIRROR_3D) * np.float32(0.5)
+
+
+# Precomputed once: the flip runs on every live frame.
+_FLIP_INDEX = np.array(FLIP_PERMUTATION)
+_MIRROR_2D = np.array([-1.0, 1.0], dtype=np.float32)
+_MIRROR_3D = np.array([-1.0, 1.0, 1.0], dtype=np.float32)

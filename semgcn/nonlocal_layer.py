@@ -3,10 +3,10 @@
     z_i = x_i + W( 1/N * sum_j f(x_i, x_j) g(x_j) ),   f(x_i, x_j) = ReLU(w_f [theta(x_i) || phi(x_j)])
 
 * theta, phi, g: 1x1 convolutions (per-node linear maps) from C to C/2 channels.
-* Node grouping: the joints are reordered by ``semgcn.skeleton.NONLOCAL_GROUPS`` so that each group
-  is contiguous, phi and g are max-pooled over each group (16 -> 8 nodes), and the output is put back
-  in the original joint order with the inverse permutation. theta keeps all 16 nodes, so every joint
-  attends over the 8 pooled groups (as in the official code, where ``sub_sample`` pools phi and g).
+* Node grouping: phi and g see the joints gathered by ``semgcn.skeleton.NONLOCAL_GROUPS`` so that
+  each group is contiguous, and are max-pooled over each group (16 -> 8 nodes). theta keeps all 16
+  nodes in their own order, so every joint attends over the 8 pooled groups (as in the official code,
+  where ``sub_sample`` pools phi and g), and the output needs no reordering.
 * W: a 1x1 convolution back to C channels followed by batch norm whose scale and shift start at 0,
   so the block starts as the identity (the paper's "W_x is initialized as zero").
 
@@ -74,25 +74,29 @@ class GraphNonLocal(nn.Module):
         b, k, c = h.shape
         return h.reshape(b, k // self.group_size, self.group_size, c).amax(dim=2)
 
-    def affinity(self, x_grouped: torch.Tensor) -> torch.Tensor:
-        """``f(x_i, x_j)`` of Eq. 10 for nodes in grouped order: ``(B, K, K / group_size)``."""
+    def affinity(self, x: torch.Tensor) -> torch.Tensor:
+        """``f(x_i, x_j)`` of Eq. 10: ``(B, K, K / group_size)``, every node ``i`` (original order) against
+        every pooled group ``j`` (``NONLOCAL_GROUPS`` order)."""
         ci = self.inter_channels
-        theta = self.theta(x_grouped)                      # (B, K, C/2)
-        phi = self._pool(self.phi(x_grouped))              # (B, N, C/2)
         w = self.concat_project.weight                     # (1, C)
-        a = theta @ w[:, :ci].t()                          # (B, K, 1)
-        b = phi @ w[:, ci:].t()                            # (B, N, 1)
+        a = self.theta(x) @ w[:, :ci].t()                  # (B, K, 1)
+        b = self._pooled(self.phi, x) @ w[:, ci:].t()      # (B, N, 1)
         return torch.relu(a + b.transpose(1, 2))
 
+    def _pooled(self, linear: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+        # phi and g act on each node alone, so the groups are gathered once, then transformed and pooled.
+        return self._pool(linear(torch.index_select(x, 1, self.grouped_order)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xg = x[:, self.grouped_order, :]
-        f = self.affinity(xg)
+        # theta and the residual stay in the original joint order: only phi and g are grouped, so there is
+        # nothing to put back (one gather instead of a reorder and a restore, the same numbers).
+        f = self.affinity(x)
         f = f / f.shape[-1]                                # 1/N with N the pooled node count
-        y = f @ self._pool(self.g(xg))                     # (B, K, C/2)
+        y = f @ self._pooled(self.g, x)                    # (B, K, C/2)
         wy = self.W(y)
         if self.W_bn is not None:  # None once folded into W for inference (semgcn.export)
             wy = self.W_bn(wy.transpose(1, 2)).transpose(1, 2)
-        return (xg + wy)[:, self.restored_order, :]
+        return x + wy
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}, inter={self.inter_channels}, group_size={self.group_size}"

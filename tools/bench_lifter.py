@@ -3,6 +3,8 @@
     python -m tools.bench_lifter                       # the shipped engines/models/semgcn_lifter.{onnx,pt}
     python -m tools.bench_lifter --random              # a randomly initialised SemGCN (same graph, same cost)
     python -m tools.bench_lifter --onnx m.onnx --checkpoint m.pt --threads 2
+    python -m tools.bench_lifter --baseline old.onnx   # also: the shipped ONNX against an older one,
+                                                       # interleaved call by call, and their ratio
 
 For each backend it prints the latency of one pose (batch 1: p50 / p99 ms) and the throughput at
 batch 256 (poses/s), both for the bare model call and for ``Lifter.predict`` (which adds input
@@ -36,7 +38,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=256, help="batch size of the throughput test (default 256)")
     p.add_argument("--batch-iters", type=int, default=50, help="timed large-batch calls (default 50)")
     p.add_argument("--warmup", type=int, default=20, help="untimed calls before timing (default 20)")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="an older ONNX model to compare with: both run through Lifter.predict, alternating call by "
+                        "call so that both see the same machine load; prints the ratio new / old")
     return p
+
+
+def compare(new_path: Path, old_path: Path, args) -> dict:
+    """``Lifter.predict`` of two ONNX files, interleaved call by call (same load for both): p50 latency at
+    batch 1 and throughput at ``args.batch``; each as the file is used live (the new one with test-time
+    flip, the Lifter default; the old one as it was shipped, without)."""
+    from engines.lifter import Lifter
+
+    lifters = {"new": Lifter(model_path=new_path, threads=args.threads),
+               "old": Lifter(model_path=old_path, threads=args.threads, flip_test=False)}
+    rng = np.random.default_rng(1)
+    kp1, kpb = rng.uniform(100, 500, size=(16, 2)), rng.uniform(100, 500, size=(args.batch, 16, 2))
+    out = {}
+    for label, kp, iters in (("b1", kp1, args.iters), (f"b{args.batch}", kpb, args.batch_iters)):
+        times = {k: [] for k in lifters}
+        for i in range(iters + args.warmup):
+            for name, lifter in lifters.items():
+                t0 = time.perf_counter()
+                lifter.predict(kp, (640, 480))
+                if i >= args.warmup:
+                    times[name].append((time.perf_counter() - t0) * 1e3)
+        p50 = {k: float(np.median(v)) for k, v in times.items()}
+        out[label] = {"new_ms": p50["new"], "old_ms": p50["old"], "new_over_old": p50["new"] / p50["old"]}
+    return out
 
 
 def _timings_ms(fn, iters: int, warmup: int) -> np.ndarray:
@@ -115,7 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{backend:12s} {r['model_b1_p50_ms']:10.3f} {r['model_b1_p99_ms']:10.3f} "
               f"{r['predict_b1_p50_ms']:12.3f} {r['predict_b1_p99_ms']:12.3f} "
               f"{r[f'model_b{args.batch}_poses_per_s']:15,.0f} {r[f'predict_b{args.batch}_poses_per_s']:16,.0f}")
-    print(json.dumps({"env": env, "results": results}))
+    report = {"env": env, "results": results}
+    if args.baseline is not None:
+        report["versus_baseline"] = compare(Path(onnx_path), args.baseline, args)
+        for label, r in report["versus_baseline"].items():
+            print(f"Lifter.predict {label}: new {r['new_ms']:.3f} ms, old {r['old_ms']:.3f} ms, ratio new / old "
+                  f"{r['new_over_old']:.2f} (interleaved, {args.baseline})")
+    print(json.dumps(report))
     if tmp is not None:
         tmp.cleanup()
     return 0
