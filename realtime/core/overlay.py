@@ -23,6 +23,8 @@ from semgcn.skeleton import BONES, bone_side
 #: BGR colours by side: the subject's left in blue, right in orange, centre in green.
 SIDE_COLOURS = {"left": (235, 140, 40), "right": (40, 140, 255), "centre": (90, 220, 90)}
 _KEY_QUIT = (ord("q"), 27)
+#: The largest window the overlay opens (a 4K frame is shown at this size, scaled).
+MAX_WINDOW = (1600, 900)
 
 
 def display_available() -> bool:
@@ -85,16 +87,19 @@ def draw_hud(image: np.ndarray, info: OverlayInfo) -> np.ndarray:
              f"dropped {info.dropped}   {info.status}"]
     if info.backends:
         lines.append(info.backends)
-    scale = max(0.45, image.shape[1] / 1400)
-    step = int(20 * scale / 0.5)
-    sizes = [cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0] for text in lines]
+    # Text about 2.5 % of the image height (12 px at 480 lines, 27 at 1080), never below 12 px: the
+    # Hershey font's capitals are about 22 px tall at scale 1.
+    scale = max(12.0, 0.025 * image.shape[0]) / 22.0
+    thickness = 1 if scale < 0.9 else 2
+    step = int(round(34 * scale))
+    sizes = [cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0] for text in lines]
     box_w = min(image.shape[1], max(w for w, _ in sizes) + 16)
-    box_h = min(image.shape[0], step * len(lines) + 10)
+    box_h = min(image.shape[0], step * len(lines) + int(12 * scale) + 4)
     # A darkened box behind the text keeps it readable on any background.
-    image[:box_h, :box_w] = (image[:box_h, :box_w] * 0.35).astype(image.dtype)
+    image[:box_h, :box_w] = (image[:box_h, :box_w] * 0.25).astype(image.dtype)
     y = step
     for text in lines:
-        cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
         y += step
     return image
 
@@ -127,7 +132,8 @@ class OverlayWindow:
         self.title = title
         self.stop_event = stop_event
         self._rate = RateMeter()
-        cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+        # Resizable, aspect kept, and no Qt toolbar or status bar: the frame fills the window.
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         self._shown = False
 
     def consume(self, result: FrameResult) -> None:
@@ -141,7 +147,12 @@ class OverlayWindow:
             self.stop_event.set()
 
     def show(self, image: np.ndarray) -> bool:
-        """Show ``image``; returns False when the user asked to quit."""
+        """Show ``image``; returns False when the user asked to quit. The window opens at the image's
+        size (scaled down to fit ``MAX_WINDOW`` when larger), not at HighGUI's default 400 x 300."""
+        if not self._shown:
+            h, w = image.shape[:2]
+            fit = min(1.0, MAX_WINDOW[0] / w, MAX_WINDOW[1] / h)
+            cv2.resizeWindow(self.title, int(round(w * fit)), int(round(h * fit)))
         cv2.imshow(self.title, image)
         self._shown = True
         key = cv2.waitKey(1) & 0xFF

@@ -22,6 +22,7 @@ from realtime.recording.recorder import Recorder, RecorderOptions, RecordingErro
 from realtime.stream.subscriber import Subscriber
 
 _POLL_MS = 100
+_DRAIN_S = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +59,21 @@ def parse_meta(items: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             meta[key] = value
     return meta
+
+
+def _drain(sub: Subscriber, rec: Recorder, bar, max_frames: int | None) -> None:
+    """On a stop, record what already arrived on the socket: the frames sent before the signal are
+    kept (at most ``_DRAIN_S`` of them, so that a flooding stream cannot hold the exit up)."""
+    deadline = time.monotonic() + _DRAIN_S
+    while time.monotonic() < deadline and (max_frames is None or rec.frames_written < max_frames):
+        parts = sub.recv_parts(0)
+        if parts is None:
+            return
+        try:
+            rec.write(parts)
+        except RecordingError:
+            return
+        bar.update(1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                 bar.update(1)
             else:
                 rec.flush_if_due()  # the stream went quiet: get what is buffered onto the disk
+        if stop.is_set() and rec.ok:
+            _drain(sub, rec, bar, args.max_frames)
     finally:
         bar.close()
         rec.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -159,6 +160,30 @@ def test_subscriber_command_line_writes_csv_and_survives_garbage(publisher, tmp_
     assert [r[0] for r in rows[1:]] == ["0", "1", "2"] and [r[5] for r in rows[1:]] == ["1", "0", "1"]
     pelvis_x = rows[0].index("pelvis_x")
     assert rows[2][pelvis_x] == "" and float(rows[1][pelvis_x]) == pytest.approx(float(_frame(0).joints_3d[0, 0]), abs=1e-4)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_subscriber_csv_stopped_by_a_signal_keeps_whole_rows_and_says_how_many(publisher, tmp_path, sig):
+    out = tmp_path / "poses.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "realtime.subscriber", "--connect", publisher.address,
+                             "--csv", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert publisher.wait_for_subscribers(1, timeout_s=20.0)
+        for i in range(200):  # a stream that is still running when the signal comes
+            publisher.send(wire.encode(_frame(i, seq=i)))
+            if i == 120:
+                proc.send_signal(sig)
+            time.sleep(0.002)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == csv_header() and len(rows) > 1
+    assert all(len(row) == len(rows[0]) for row in rows), "a row was cut in half"
+    assert out.read_text().endswith("\n")
+    assert f"received {len(rows) - 1} frames" in stderr  # the summary matches the file
 
 
 def test_subscriber_command_line_prints_frames(publisher):
