@@ -11,7 +11,8 @@ Five rigs are known, and :func:`detect_rig` picks one from the joint names:
   ``rThigh`` / ``rShin`` / ``rFoot``, ``rShldr`` / ``rForeArm`` / ``rHand``, ``neck``, ``head``;
   centimetres; only the root has position channels);
 * ``acclaim``: Acclaim ASF/AMC (HDM05), read by ``semgcn.acclaim``: a joint is the start of a bone
-  (the hip is where ``rfemur`` starts), neck base = start of ``lowerneck``, Head = start of ``head``;
+  (the hip is where ``rfemur`` starts), the wrist where ``rhand`` starts (see ``ACCLAIM``), neck base =
+  start of ``lowerneck``, Head = start of ``head``;
 * ``common``: the widespread ``Hips / LeftUpLeg / LeftLeg / LeftFoot / LeftArm / LeftForeArm / LeftHand
   / Neck / Head`` naming (Mixamo and many others, with or without a ``prefix:``); head = Head origin
   + 0.05 m along unit(Head - Neck) as SKELETON.md says. Units are guessed from the rest pose.
@@ -106,11 +107,14 @@ CGSPEED = RigMap(
 )
 
 #: Acclaim ASF/AMC (HDM05, CMU's own format): the names are the bones whose *start* is the joint
-#: (``semgcn.acclaim.forward_kinematics`` gives every bone's start point).
+#: (``semgcn.acclaim.forward_kinematics`` gives every bone's start point). The wrist is where ``rhand``
+#: starts, not ``rwrist`` (SKELETON.md's table): ``rwrist`` is the distal third of the forearm and carries
+#: only its twist (dof ``ry``), the hand's flexion is on ``rhand`` (``rx rz``). Taken at ``rwrist`` the
+#: forearm would be 0.17-0.20 m, 0.63 of the upper arm, against 0.8-1.0 in every other set here.
 ACCLAIM = RigMap(
     name="acclaim",
     joints=_lr({"hip": "{s}femur", "knee": "{s}tibia", "ankle": "{s}foot", "shoulder": "{s}humerus",
-                "elbow": "{s}radius", "wrist": "{s}wrist"}, "l", "r"),
+                "elbow": "{s}radius", "wrist": "{s}hand"}, "l", "r"),
     head=("offset", "head", "lowerneck", 0.05),
     unit="m",
     licence="HDM05 (CC BY-SA 3.0): measure on it, do not train shipped weights on it",

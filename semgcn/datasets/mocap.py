@@ -31,7 +31,7 @@ DEFAULT_VAL_PEOPLE: tuple[str, ...] = ("cmu:007", "cmu:013", "cmu:061", "reactid
 #: trained on it may count as a derived work).
 NEVER_TRAIN: tuple[str, ...] = ("hdm05:",)
 #: Bumped when the reading or mapping of clips changes, so that old caches are not reused.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 #: Clip file suffixes :func:`find_clips` collects.
 CLIP_SUFFIXES: tuple[str, ...] = (".bvh", ".amc")
 
