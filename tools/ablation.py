@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=REPO / "docs" / "ablation.md", help="markdown table to write")
     p.add_argument("--figure", type=Path, default=REPO / "docs" / "figures" / "ablation_curves.png",
                    help="training curves of all rows (like Fig. 4)")
+    p.add_argument("--full-budget", type=Path, nargs="*", default=[],
+                   help="finished tools.train run folders (e.g. the shipped model's and the FC baseline's with the "
+                        "same long recipe), evaluated the same way in a table of their own")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bars")
     return p
 
@@ -113,7 +116,41 @@ def _findings(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_report(path: Path, summary: list[dict], args, description: dict, command: str, figure: Path) -> None:
+def evaluate_run(run: Path, val_sets: dict) -> dict:
+    """A finished training run's final epoch, evaluated like a row (label: model, config, epochs)."""
+    model, ckpt = load_checkpoint(run / "last.pt")
+    epochs = len(ckpt["meta"].get("history", []))
+    extras = ", ".join(k.replace("_", "-") for k, v in sorted(model.model_config.items()) if v is True)
+    label = f"{model.model_name}{' (' + extras + ')' if extras else ''}, {epochs} epochs (`{run.name}`)"
+    return {"model": label, "params": count_parameters(model), "paper": "-",
+            "flip": evaluate_sets(model, val_sets, flip=True), "no_flip": evaluate_sets(model, val_sets)}
+
+
+def full_budget_section(full: list[dict]) -> str:
+    if not full:
+        return ""
+    header = ("| run | params | P1 | P1 true bones | P2 | bone dir (deg) | P2 no flip | P2 BlazePose-like 2D "
+              "| bone dir BlazePose-like | - |\n|---|---|---|---|---|---|---|---|---|---|")
+    tables = "\n\n".join(f"#### {name}\n\n{header}\n" + "\n".join(_row(s, prefix) for s in full)
+                          for name, prefix in TEST_SETS)
+    graph = next((r for r in full if r["model"].startswith("semgcn")), None)
+    fc = next((r for r in full if r["model"].startswith("fc")), None)
+    verdicts = []
+    if graph and fc:
+        for name, prefix in TEST_SETS:
+            a, b = graph["flip"][f"{prefix}exact"], fc["flip"][f"{prefix}exact"]
+            ahead = [m for m, k in (("P2", "pmpjpe_mm"), ("bone direction", "bone_angle_deg")) if a[k] < b[k]]
+            verdicts.append(f"- {name}: SemGCN {a['pmpjpe_mm']:.1f} mm P2 / {a['bone_angle_deg']:.1f} deg against the FC "
+                            f"baseline's {b['pmpjpe_mm']:.1f} mm / {b['bone_angle_deg']:.1f} deg: ahead on "
+                            f"{' and '.join(ahead) if ahead else 'neither'}, with {graph['params'] / fc['params']:.2f} "
+                            "of its parameters.")
+    return ("\n## At the full budget\n\nFinished runs of the long recipe (`python -m tools.train`, the shipped "
+            "model's schedule), final epoch, evaluated exactly as the rows above:\n\n" + tables + "\n\n"
+            + "\n".join(verdicts) + "\n")
+
+
+def write_report(path: Path, summary: list[dict], args, description: dict, command: str, figure: Path,
+                 full: list[dict] = ()) -> None:
     header = ("| row | params | P1 | P1 true bones | P2 | bone dir (deg) | P2 no flip | P2 BlazePose-like 2D "
               "| bone dir BlazePose-like | paper (H36M) |\n|---|---|---|---|---|---|---|---|---|---|")
     tables = "\n\n".join(f"### {name} ({description['val_poses' if not prefix else 'test_poses']} poses)\n\n"
@@ -154,7 +191,7 @@ Training loss and held-out P1 per epoch: `{fig}`.
 Measured, generated from the figures above:
 
 {_findings(summary)}
-"""
+{full_budget_section(list(full))}"""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
 
@@ -206,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         summary.append(result)
         histories[row[0]] = history
         print(json.dumps(result), flush=True)
-    write_report(args.report, summary, args, data.description, command, args.figure)
+    full = [evaluate_run(run, as_arrays(data.val)) for run in args.full_budget]
+    for result in full:
+        print(json.dumps(result), flush=True)
+    write_report(args.report, summary, args, data.description, command, args.figure, full)
     plot_curves(histories, args.figure, title="ablation: same data, same budget")
     print(f"wrote {args.report} and {args.figure}")
     return 0
