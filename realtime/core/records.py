@@ -87,6 +87,8 @@ class FrameResult:
         camera: the camera intrinsics used (calibration), or None.
         world_frame: the world frame of ``joints_world`` (name, up axis, camera pose) or its status.
         extra_arrays: frame-level named arrays that belong to nobody in particular.
+        wire_major: the stream schema's major version this frame travels in: 1 (one person, the default)
+            or 2 (a list of people; the pipeline sets it when it follows several people).
         header: a decoded frame's whole wire header (fields this class does not name are kept here
             and sent again, e.g. ``replay``); for a pipeline frame, extra header fields to send.
         encoded: the wire message, set by ``realtime.stream.wire`` the first time a consumer encodes
@@ -111,6 +113,7 @@ class FrameResult:
     camera: dict[str, Any] | None = None
     world_frame: dict[str, Any] | None = None
     extra_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    wire_major: int = 1
     header: dict[str, Any] = field(default_factory=dict, repr=False)
     encoded: Any = field(default=None, repr=False, compare=False)
 

@@ -4,7 +4,9 @@ A session file is a standard MCAP file (https://mcap.dev), chunked and zstd-comp
 
 * channel ``/pose``: one message per stream frame, ``message_encoding="json"``, schema
   ``semgcn.pose`` (``encoding="jsonschema"``, :data:`POSE_JSON_SCHEMA`). The message is
-  ``{"header": <the wire header, as sent>, "arrays": {name: nested lists of floats}}``. The arrays are
+  ``{"header": <the wire header, as sent>, "arrays": {name: nested lists of floats}}`` for a version 1
+  frame, and ``"arrays": [nested lists, ...]`` in the order of ``header["arrays"]`` for version 2 (whose
+  array names repeat, once per person). The arrays are
   written with the shortest decimal form that reads back to the same float32, so the stream's message
   is rebuilt bit for bit (:func:`message_to_parts`); a non-finite value is written as ``null``.
   ``log_time`` is the frame's capture time and ``publish_time`` its publish time, in UNIX nanoseconds.
@@ -49,7 +51,8 @@ POSE_JSON_SCHEMA: dict[str, Any] = {
                    "properties": {"schema": {"type": "string"}, "frame_index": {"type": "integer"},
                                   "t_capture": {"type": "number"}, "t_publish": {"type": "number"},
                                   "has_person": {"type": "boolean"}, "arrays": {"type": "array"}}},
-        "arrays": {"type": "object", "additionalProperties": {"type": "array"}},
+        "arrays": {"oneOf": [{"type": "object", "additionalProperties": {"type": "array"}},
+                             {"type": "array", "items": {"type": "array"}}]},
     },
 }
 VIDEO_JSON_SCHEMA: dict[str, Any] = {
@@ -68,7 +71,11 @@ def pose_message(message: WireMessage) -> bytes:
     Takes the frame's wire message (``realtime.stream.wire.message``), built once per frame and shared
     with the publisher, so the recorder neither encodes nor parses a frame a second time.
     """
-    arrays = {name: float_lists(values) for name, values in message.arrays.items()}
+    specs = message.header["arrays"]
+    if any("person" in spec for spec in specs):  # version 2: names repeat across people, keep the order
+        arrays: Any = [float_lists(values) for values in message.arrays]
+    else:
+        arrays = {spec["name"]: float_lists(values) for spec, values in zip(specs, message.arrays)}
     return json.dumps({"header": message.header, "arrays": arrays}, separators=(",", ":")).encode("utf-8")
 
 
@@ -81,10 +88,15 @@ def message_to_parts(data: bytes) -> list[bytes]:
     try:
         message = json.loads(data.decode("utf-8"))
         header, arrays = message["header"], message["arrays"]
-        blobs = []
-        for spec in header["arrays"]:
-            values = np.array(arrays[spec["name"]], dtype=np.float64)  # None -> nan
-            blobs.append(values.astype("<f4").reshape(spec["shape"]).tobytes())
+        specs = header["arrays"]
+        if isinstance(arrays, list):  # version 2: in the order of the header's entries
+            if len(arrays) != len(specs):
+                raise ValueError(f"{len(arrays)} arrays for {len(specs)} entries")
+            listed = arrays
+        else:
+            listed = [arrays[spec["name"]] for spec in specs]
+        blobs = [np.array(values, dtype=np.float64).astype("<f4").reshape(spec["shape"]).tobytes()  # None -> nan
+                 for spec, values in zip(specs, listed)]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise WireError(f"not a semgcn.pose session message: {exc!r}") from None
     return [TOPIC, json.dumps(header, separators=(",", ":")).encode("utf-8"), *blobs]

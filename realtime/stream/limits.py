@@ -19,7 +19,8 @@ from semgcn.skeleton import NUM_JOINTS
 from semgcn.solver.rig import NUM_BONES
 
 MAX_HEADER_BYTES = 1 << 16
-MAX_ARRAYS = 64                      # parts after the header
+MAX_ARRAYS = 256                     # parts after the header
+MAX_PEOPLE = 16                      # people in one version 2 message
 MAX_ARRAY_VALUES = 1 << 16           # float32 values in one array (256 KiB)
 MAX_ARRAY_DIMS = 4
 MAX_NAME_CHARS = 64
@@ -110,31 +111,37 @@ def timings(header: dict) -> dict[str, float]:
     return {str(k): float(v) for k, v in value.items()}
 
 
-def arrays(specs: Any, blobs: list[bytes]) -> dict[str, np.ndarray]:
-    """The message's arrays, each checked against its spec, and the standard ones for their content."""
+def arrays(specs: Any, blobs: list[bytes], people: int = 0) -> tuple[list[dict], list[np.ndarray]]:
+    """The message's array entries and arrays, in order, each checked against its entry, and the
+    project's own arrays for their content. ``people``: how many people a version 2 header lists (an
+    entry's ``person`` must index one of them); 0 for version 1, whose entries name no person."""
     if not isinstance(specs, list) or len(specs) != len(blobs):
         raise WireError(f"header lists {len(specs) if isinstance(specs, list) else '?'} arrays "
                         f"but the message carries {len(blobs)}")
     if len(blobs) > MAX_ARRAYS:
         raise WireError(f"message carries {len(blobs)} arrays (at most {MAX_ARRAYS})")
-    out: dict[str, np.ndarray] = {}
+    out, seen = [], set()
     for spec, blob in zip(specs, blobs):
-        name, shape = _spec(spec)
-        if name in out:
-            raise WireError(f"array {name!r} is sent twice")
+        name, shape, person = _spec(spec, people)
+        if (person, name) in seen:
+            raise WireError(f"array {name!r} is sent twice" + (f" for person {person}" if person is not None else ""))
+        seen.add((person, name))
         expected = 4 * math.prod(shape)
         if len(blob) != expected:
             raise WireError(f"array {name!r} has {len(blob)} bytes, expected {expected} for shape {shape}")
-        out[name] = np.frombuffer(blob, dtype=DTYPE).reshape(shape).astype(np.float32)
-    for name, array in out.items():
+        array = np.frombuffer(blob, dtype=DTYPE).reshape(shape).astype(np.float32)
         if name in KNOWN_ARRAYS:
             _check_values(name, array)
-    return out
+        out.append(array)
+    return specs, out
 
 
-def _spec(spec: Any) -> tuple[str, tuple[int, ...]]:
+def _spec(spec: Any, people: int) -> tuple[str, tuple[int, ...], int | None]:
     if not isinstance(spec, dict):
         raise WireError(f"array entry must be an object, got {shown(spec)}")
+    person = spec.get("person")
+    if person is not None and (isinstance(person, bool) or not isinstance(person, int) or not 0 <= person < people):
+        raise WireError(f"array entry's person must index the header's {people} people, got {shown(person)}")
     name, shape = spec.get("name"), spec.get("shape")
     if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_CHARS:
         raise WireError(f"array name must be a string of 1 to {MAX_NAME_CHARS} characters, got {shown(name)}")
@@ -147,7 +154,7 @@ def _spec(spec: Any) -> tuple[str, tuple[int, ...]]:
         raise WireError(f"array {name!r} of shape {shape} is too large (at most {MAX_ARRAY_VALUES} values)")
     if name in KNOWN_ARRAYS and tuple(shape) != KNOWN_ARRAYS[name]:
         raise WireError(f"array {name!r} has shape {tuple(shape)}, expected {KNOWN_ARRAYS[name]}")
-    return name, tuple(shape)
+    return name, tuple(shape), person
 
 
 def _check_values(name: str, array: np.ndarray) -> None:

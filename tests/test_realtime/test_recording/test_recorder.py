@@ -310,3 +310,25 @@ def test_frames_before_a_quiet_spell_survive_sigkill(tmp_path):
         proc.wait(10)
     session = read_session(tmp_path / "q.mcap")
     assert session.truncated and [f.frame_index for f in session.frames] == list(range(10))
+
+
+def test_version_2_frames_of_several_people_round_trip(tmp_path):
+    from tests.test_realtime.test_stream.test_wire import _people_frame
+
+    frames = []
+    for i in range(5):
+        frame = _people_frame(3 if i % 2 == 0 else 1)
+        frame.frame_index, frame.t_capture, frame.t_publish = i, 1.7e9 + i / 30, 1.7e9 + i / 30 + 0.02
+        frames.append(frame)
+    rec = Recorder(tmp_path / "multi.mcap", {"source": "synthetic"})
+    for frame in frames[:3]:
+        rec.consume(frame)
+    for frame in frames[3:]:
+        rec.write(encode(frame))  # the command line's way: a message received from a stream
+    rec.close()
+    session = read_session(rec.path)
+    assert session.complete and [len(f.people) for f in session.frames] == [3, 1, 3, 1, 3]
+    for got, want in zip(session.frames, frames):
+        assert [p.id for p in got.people] == [p.id for p in want.people] and got.wire_major == 2
+        for a, b in zip(got.people, want.people):
+            np.testing.assert_array_equal(a.joints_3d, b.joints_3d)

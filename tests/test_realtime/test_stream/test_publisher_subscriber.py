@@ -65,7 +65,7 @@ def test_malformed_and_foreign_messages_do_not_stop_the_loop(publisher):
     bad_header = [b"pose", b"{not json"]
     foreign = [b"pose", json.dumps({"schema": "other.thing/1"}).encode()]
     short_array = [valid[0], valid[1], valid[2][:-4], *valid[3:]]
-    newer_major = [b"pose", valid[1].replace(b"semgcn.pose/1", b"semgcn.pose/2"), *valid[2:]]
+    newer_major = [b"pose", valid[1].replace(b"semgcn.pose/1", b"semgcn.pose/3"), *valid[2:]]
     errors: list[str] = []
     with _connected(publisher) as sub:
         for parts in (bad_header, foreign, short_array, newer_major, [b"pose"], valid):

@@ -72,3 +72,60 @@ def test_malformed_messages_raise_wire_error(mutate):
 
 def test_topic_constant():
     assert encode(_frame())[0] == TOPIC
+
+
+def _people_frame(n=3):
+    rng = np.random.default_rng(5)
+    frame = _frame(with_person=False)
+    frame.wire_major = 2
+    from realtime.core.records import PersonPose
+    for i in range(n):
+        person = PersonPose(id=10 + i, keypoints_2d=rng.uniform(0, 600, (16, 2)).astype(np.float32),
+                            confidence=rng.uniform(0, 1, 16).astype(np.float32),
+                            joints_3d=rng.normal(size=(16, 3)).astype(np.float32), scale={"factor": 1.0 + i})
+        if i == 1:
+            person.root_translation = np.array([0.5, 0.0, 4.0], np.float32)
+            person.extra_arrays["gt_joints_3d"] = np.zeros((16, 3), np.float32)
+        frame.people.append(person)
+    frame.extra_arrays["frame_thing"] = np.arange(4, dtype=np.float32)
+    return frame
+
+
+def test_version_2_carries_every_person_with_its_id_and_arrays():
+    frame = _people_frame()
+    parts = encode(frame)
+    header = json.loads(parts[1])
+    assert header["schema"] == "semgcn.pose/2" and [p["id"] for p in header["people"]] == [10, 11, 12]
+    out = decode(parts)
+    assert out.wire_major == 2 and [p.id for p in out.people] == [10, 11, 12]
+    for got, want in zip(out.people, frame.people):
+        np.testing.assert_array_equal(got.joints_3d, want.joints_3d)
+        np.testing.assert_array_equal(got.keypoints_2d, want.keypoints_2d)
+        assert got.scale == want.scale
+    assert out.people[0].root_translation is None and np.allclose(out.people[1].root_translation, [0.5, 0, 4])
+    assert "gt_joints_3d" in out.people[1].extra_arrays and "gt_joints_3d" not in out.people[2].extra_arrays
+    assert np.array_equal(out.extra_arrays["frame_thing"], np.arange(4))
+    np.testing.assert_array_equal(out.joints_3d, frame.people[0].joints_3d)  # old code: the first person
+    assert encode(out) == parts  # recorded byte for byte
+
+
+def test_a_version_1_reader_skips_version_2_and_one_person_stays_version_1():
+    v1_check = lambda parts: json.loads(parts[1])["schema"].startswith("semgcn.pose/1")  # noqa: E731 - the README's
+    assert not v1_check(encode(_people_frame())) and v1_check(encode(_frame()))
+    nobody = _people_frame(0)
+    assert decode(encode(nobody)).people == [] and not decode(encode(nobody)).has_person
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda h: h["arrays"][1].update(person=7), "must index"),
+    (lambda h: h["people"][1].update(id=10), "sent twice"),
+    (lambda h: h["people"].append({"id": 99}), "lacks the arrays"),
+    (lambda h: h.update(people="many"), "'people' must be a list"),
+    (lambda h: h["people"][0].update(id=-3), "'id'"),
+])
+def test_malformed_version_2_messages_raise_wire_error(change, words):
+    parts = encode(_people_frame())
+    header = json.loads(parts[1])
+    change(header)
+    with pytest.raises(WireError, match=words):
+        decode([parts[0], json.dumps(header).encode(), *parts[2:]])
