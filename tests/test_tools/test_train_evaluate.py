@@ -100,15 +100,17 @@ def test_ablation_writes_the_table(tiny_mocap, tmp_path, capsys):
                      "--mocap", *map(str, tiny_mocap), "--val-people", "cmu:007", "reactidle:003",
                      "--max-train-poses", "100", "--max-val-poses", "40", "--out", str(tmp_path / "abl"),
                      "--cache-dir", str(tmp_path / "cache"), "--report", str(report),
-                     "--figure", str(tmp_path / "abl.png"), "--no-progress"]) == 0
+                     "--figure", str(tmp_path / "abl.png"), "--no-progress",
+                     "--full-budget", str(tmp_path / "abl" / "fc__martinez_et_al")]) == 0
     text = report.read_text()
     assert "| ResGCN | 0.135M |" in text and "| FC (Martinez et al.) | 4.292M |" in text
     assert "| FC, ~1/10 parameters |" in text  # --only fc trains both FC sizes
-    assert text.count("| HDM05") == 0 and text.count("### HDM05") == 1  # the second test set's table
+    assert text.count("| HDM05") == 0 and text.count("\n### HDM05") == 1  # the second test set's table
     assert "python -m tools.ablation" in text and (tmp_path / "abl.png").stat().st_size > 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
-    assert [x["model"] for x in lines] == ["ResGCN", "FC (Martinez et al.)", "FC, ~1/10 parameters"]
+    assert [x["model"] for x in lines][:3] == ["ResGCN", "FC (Martinez et al.)", "FC, ~1/10 parameters"]
     assert {"hdm05_exact", "exact"} <= set(lines[0]["flip"])
+    assert "## At the full budget" in text and "fc, 1 epochs (`fc__martinez_et_al`)" in text
 
 
 def test_train_cli_runs_the_protocol(tmp_path):
