@@ -1,7 +1,9 @@
 """The on-screen 2D overlay of ``run_live.py``: the skeleton over the camera image, FPS and latency.
 
 ``OverlayWindow`` is a pipeline consumer: it draws each frame's people and status, and sets the stop
-event when the user closes it. ``display_available()`` says whether a window can be opened at all (a
+event when the user closes it. One person is drawn in the side colours (left blue, right orange,
+centre green); with several (schema ``semgcn.pose/2``) each person is drawn in their id's colour with
+``id N`` above their head (``realtime.core.palette``). ``display_available()`` says whether a window can be opened at all (a
 display server and an OpenCV built with a GUI backend); ``run_live.py`` runs headless otherwise. The
 check matters: OpenCV's Qt backend aborts the whole process when it cannot reach a display, which no
 ``try`` could catch.
@@ -16,12 +18,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from realtime.core.records import FrameResult
+from realtime.core.palette import SIDE_COLOURS, SkeletonColours, bgr, colours_for, several_people
+from realtime.core.records import FrameResult, PersonPose
 from realtime.core.stats import RateMeter
-from semgcn.skeleton import BONES, bone_side
+from semgcn.skeleton import BONES, JOINT_INDEX
 
-#: BGR colours by side: the subject's left in blue, right in orange, centre in green.
-SIDE_COLOURS = {"left": (235, 140, 40), "right": (40, 140, 255), "centre": (90, 220, 90)}
+_HEAD = JOINT_INDEX["head"]
 _KEY_QUIT = (ord("q"), 27)
 #: The largest window the overlay opens (a 4K frame is shown at this size, scaled).
 MAX_WINDOW = (1600, 900)
@@ -58,7 +60,7 @@ class OverlayInfo:
 
 
 def draw_skeleton(image: np.ndarray, keypoints_2d: np.ndarray | None, confidence: np.ndarray | None = None,
-                  min_confidence: float = 0.3) -> np.ndarray:
+                  min_confidence: float = 0.3, colours: SkeletonColours = SIDE_COLOURS) -> np.ndarray:
     """Draw the 16-joint skeleton on ``image`` in place and return it.
 
     Args:
@@ -66,16 +68,16 @@ def draw_skeleton(image: np.ndarray, keypoints_2d: np.ndarray | None, confidence
         keypoints_2d: ``(16, 2)`` pixels, or None (nothing drawn).
         confidence: ``(16,)``; joints below ``min_confidence`` are drawn hollow, their bones thin.
         min_confidence: confidence below which a joint counts as uncertain.
+        colours: the bones' colours (``realtime.core.palette``): by side for one person, by id for several.
     """
     if keypoints_2d is None or not np.all(np.isfinite(keypoints_2d)):
         return image
     points = np.round(keypoints_2d).astype(np.int32)
     sure = np.ones(len(points), bool) if confidence is None else np.asarray(confidence) >= min_confidence
     thickness = max(2, image.shape[1] // 320)
-    for child, parent in BONES:
-        colour = SIDE_COLOURS[bone_side(child)]
+    for (child, parent), rgb in zip(BONES, colours.bone_rgb()):
         width = thickness if sure[child] and sure[parent] else 1
-        cv2.line(image, tuple(points[parent]), tuple(points[child]), colour, width, cv2.LINE_AA)
+        cv2.line(image, tuple(points[parent]), tuple(points[child]), bgr(rgb), width, cv2.LINE_AA)
     for j, point in enumerate(points):
         cv2.circle(image, tuple(point), thickness + 2, (255, 255, 255), -1 if sure[j] else 1, cv2.LINE_AA)
     return image
@@ -87,10 +89,7 @@ def draw_hud(image: np.ndarray, info: OverlayInfo) -> np.ndarray:
              f"dropped {info.dropped}   {info.status}"]
     if info.backends:
         lines.append(info.backends)
-    # Text about 2.5 % of the image height (12 px at 480 lines, 27 at 1080), never below 12 px: the
-    # Hershey font's capitals are about 22 px tall at scale 1.
-    scale = max(12.0, 0.025 * image.shape[0]) / 22.0
-    thickness = 1 if scale < 0.9 else 2
+    scale, thickness = text_size(image)
     step = int(round(34 * scale))
     sizes = [cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0] for text in lines]
     box_w = min(image.shape[1], max(w for w, _ in sizes) + 16)
@@ -104,16 +103,51 @@ def draw_hud(image: np.ndarray, info: OverlayInfo) -> np.ndarray:
     return image
 
 
+def text_size(image: np.ndarray) -> tuple[float, int]:
+    """Hershey font scale and stroke thickness for legible text on ``image``: about 2.5 % of the image
+    height (12 px at 480 lines, 27 at 1080), never below 12 px; the font's capitals are about 22 px
+    tall at scale 1."""
+    scale = max(12.0, 0.025 * image.shape[0]) / 22.0
+    return scale, 1 if scale < 0.9 else 2
+
+
+def draw_person_label(image: np.ndarray, person: PersonPose, colour_bgr: tuple[int, int, int]) -> np.ndarray:
+    """Write ``id N`` centred just above the person's head keypoint, in the person's colour (in place).
+
+    A dark outline under the coloured letters keeps them legible on any background; the label is
+    kept inside the image. Nothing is drawn for non-finite keypoints.
+    """
+    keypoints = person.keypoints_2d
+    if keypoints is None or not np.all(np.isfinite(keypoints[_HEAD])):
+        return image
+    text = f"id {person.id}"
+    scale, thickness = text_size(image)
+    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    head_x, head_y = keypoints[_HEAD]
+    x = int(np.clip(round(head_x - w / 2), 2, max(2, image.shape[1] - w - 2)))
+    y = int(np.clip(round(head_y - 0.8 * h), h + 2, max(h + 2, image.shape[0] - 2)))  # baseline above the head
+    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 3, cv2.LINE_AA)
+    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour_bgr, thickness, cv2.LINE_AA)
+    return image
+
+
 def render_overlay(result: FrameResult, info: OverlayInfo) -> np.ndarray:
-    """A copy of the frame's image with every person's skeleton and the HUD drawn on it."""
+    """A copy of the frame's image with every person's skeleton and the HUD drawn on it: one person in
+    the side colours, several each in their id's colour with their id above the head."""
     canvas = result.image.copy()
     for person in result.people:
-        draw_skeleton(canvas, person.keypoints_2d, person.confidence)
+        colours = colours_for(result, person)
+        draw_skeleton(canvas, person.keypoints_2d, person.confidence, colours=colours)
+    if several_people(result):  # labels last, so that no bone is drawn over a label
+        for person in result.people:
+            draw_person_label(canvas, person, bgr(colours_for(result, person).label))
     return draw_hud(canvas, info)
 
 
 def overlay_status(result: FrameResult) -> str:
-    """The status word of a frame: "person", the error, or "nobody"."""
+    """The status word of a frame: "person", "N people", the error, or "nobody"."""
+    if len(result.people) > 1:
+        return f"{len(result.people)} people"
     return "person" if result.has_person else (result.error or "nobody")
 
 
