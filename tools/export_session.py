@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from realtime.core.person_choice import FIRST, person_choice
 from realtime.recording.exports import FORMATS, export_bvh, export_csv, export_json
 from realtime.recording.session_reader import SessionError, read_session
 
@@ -27,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "for ros2bag the folder SESSION_ros2bag)")
     parser.add_argument("--ros2-frame", default="auto", choices=("auto", "camera", "world"),
                         help="ros2bag: frame of the joints, as run_live.py --ros2-frame (default: %(default)s)")
+    parser.add_argument("--ros2-person", type=person_choice, default=FIRST, metavar="first|ID",
+                        help="ros2bag: whose joints /semgcn/joints holds when several people are in view, as "
+                             "run_live.py --ros2-person: 'first' = tracked the longest, until they leave (default), "
+                             "or a person id; every person also has /semgcn/person_<id>/joints")
     parser.add_argument("--unit", default="m", choices=("m", "cm", "mm"),
                         help="BVH length unit (default: %(default)s; Blender's BVH import expects metres at scale 1)")
     parser.add_argument("--bone-lengths", default="median", choices=("median", "per-frame"),
@@ -56,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             export_json(session, out)
         elif args.to == ROS2BAG:
             from realtime.recording.ros2bag import export_ros2bag
-            export_ros2bag(session, out, frame=args.ros2_frame)
+            export_ros2bag(session, out, frame=args.ros2_frame, person=args.ros2_person)
         else:
             export_bvh(session, out, args.unit, per_frame_lengths=args.bone_lengths == "per-frame",
                        timeline=args.timeline)

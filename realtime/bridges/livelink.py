@@ -5,7 +5,7 @@
     python -m realtime.bridges.livelink --session recordings/session_....mcap --subject Performer
 
 One datagram per frame, a JSON object (ASCII; the plugin reads its bytes as characters) with one entry
-per person, the subject, holding its bones in order:
+per subject (a person), holding its bones in order:
 
     {"SemGCN": [{"Name": "Root", "Parent": -1, "Location": [x, y, z], "Rotation": [x, y, z, w],
                  "Scale": [1, 1, 1]},
@@ -16,8 +16,18 @@ per person, the subject, holding its bones in order:
 rest offset and ``Rotation`` the local rotation from the T-pose (Live Link transforms are
 parent-relative). The plugin makes the subject's skeleton from the first datagram it sees, so names
 and parents never change. Axes and units are Unreal's: left-handed, x forward, y right, z up,
-centimetres (``semgcn.solver.axes.SOLVER_TO_UNREAL``). Further people are subjects ``<subject>_<id>``.
-A frame with nobody sends nothing (Live Link keeps the last pose). Sends never block.
+centimetres (``semgcn.solver.axes.SOLVER_TO_UNREAL``). Sends never block.
+
+Several people: the subject ``<subject>`` (``SemGCN``) is one person, chosen by
+``realtime.core.person_choice`` (``--livelink-person first|ID``; ``first``: the person tracked the
+longest, until they leave), because a Live Link Pose node binds a subject name fixed in the editor
+while track ids exist only at run time: the one stable name must follow one person, as VMC's avatar
+does, and never switch between two bodies from frame to frame. A multi-person stream
+(``semgcn.pose/2``) also sends every person in view as ``<subject>_<id>`` (the chosen one too), for
+scenes with one character per person: Live Link is a multi-subject protocol and lists each as a
+subject of its own. Each subject carries its own person's bone lengths. A frame without the chosen
+person sends no ``<subject>``, a frame with nobody sends nothing (Live Link keeps the last pose). A
+datagram larger than UDP allows (many people, long names) goes as one datagram per subject.
 """
 from __future__ import annotations
 
@@ -29,6 +39,7 @@ import sys
 import numpy as np
 
 from realtime.bridges.feed import add_feed_arguments, run_feed
+from realtime.core.person_choice import FIRST, PersonSelector, add_person_argument
 from realtime.bridges.skeletons import SkeletonSource, add_skeleton_arguments, skeleton_options_from
 from realtime.bridges.udp import LOOPBACK, UdpSender, parse_destination
 from realtime.core.cli import OneLineParser
@@ -41,6 +52,8 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 54321
 DEFAULT_SUBJECT = "SemGCN"
 ROOT_BONE = "Root"
+#: Largest UDP payload over IPv4 (65535 minus the IP and UDP headers).
+MAX_DATAGRAM = 65507
 
 
 def add_arguments(group) -> None:
@@ -51,6 +64,7 @@ def add_arguments(group) -> None:
                             f"(default when given alone: {LOOPBACK}:{DEFAULT_PORT})")
     group.add_argument("--livelink-subject", default=DEFAULT_SUBJECT, metavar="NAME",
                        help="Live Link subject name (default: %(default)s)")
+    add_person_argument(group, "--livelink-person", "the Live Link subject")
 
 
 def consumer_from_args(args: argparse.Namespace) -> "LiveLinkSender | None":
@@ -58,7 +72,8 @@ def consumer_from_args(args: argparse.Namespace) -> "LiveLinkSender | None":
     if not getattr(args, "livelink", None):
         return None
     host, port = parse_destination(args.livelink, DEFAULT_PORT)
-    return LiveLinkSender(host, port, subject=getattr(args, "livelink_subject", DEFAULT_SUBJECT))
+    return LiveLinkSender(host, port, subject=getattr(args, "livelink_subject", DEFAULT_SUBJECT),
+                          person=getattr(args, "livelink_person", FIRST))
 
 
 def subject_bones(skeleton: SkeletonPose) -> list[dict]:
@@ -83,33 +98,47 @@ def datagram(subjects: dict[str, SkeletonPose]) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
+def datagrams(subjects: dict[str, SkeletonPose]) -> list[bytes]:
+    """One datagram with every subject, or one per subject when that would exceed ``MAX_DATAGRAM``
+    (the plugin reads each datagram's subjects alike, so splitting changes nothing for it)."""
+    whole = datagram(subjects)
+    if len(whole) <= MAX_DATAGRAM or len(subjects) == 1:
+        return [whole]
+    return [datagram({name: skeleton}) for name, skeleton in subjects.items()]
+
+
 class LiveLinkSender:
     """The Live Link consumer (module docstring).
 
     Args:
         host, port: where the JSONLiveLink source listens.
-        subject: the first person's subject name.
+        subject: the chosen person's subject name (others: ``<subject>_<id>``).
         source: where skeletons come from (default: the frame's, else solved here).
+        person: who the subject ``subject`` is when several people are in view (``realtime.core.person_choice``).
     """
 
     name = "livelink"
     needs_skeleton = True  # the app adds the solve stage for it
 
     def __init__(self, host: str = LOOPBACK, port: int = DEFAULT_PORT, subject: str = DEFAULT_SUBJECT,
-                 source: SkeletonSource | None = None):
+                 source: SkeletonSource | None = None, person: str | int = FIRST):
         if not subject or not subject.isascii():
             raise ValueError(f"the Live Link subject name must be non-empty ASCII, got {subject!r}")
         self.sender = UdpSender(host, port, label="livelink")
         self.subject = subject
         self.source = source or SkeletonSource()
+        self.selector = PersonSelector(person)
 
     def consume(self, result: FrameResult) -> None:
         people = self.source.people(result)
-        if not people:
-            return
-        subjects = {self.subject if i == 0 else f"{self.subject}_{person.id}": skeleton
-                    for i, (person, skeleton) in enumerate(people)}
-        self.sender.send(datagram(subjects))
+        chosen = self.selector.choose(result)
+        subjects = {}
+        if chosen is not None and chosen.skeleton is not None:
+            subjects[self.subject] = chosen.skeleton
+        if result.wire_major == 2:  # a multi-person stream: everybody under their own id as well
+            subjects.update((f"{self.subject}_{person.id}", skeleton) for person, skeleton in people)
+        for data in datagrams(subjects) if subjects else ():
+            self.sender.send(data)
 
     def close(self) -> None:
         self.sender.close()
@@ -123,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--to", default=f"{LOOPBACK}:{DEFAULT_PORT}", metavar="[HOST:]PORT",
                         help="where the JSONLiveLink source listens (default: %(default)s)")
     parser.add_argument("--subject", default=DEFAULT_SUBJECT, help="Live Link subject name (default: %(default)s)")
+    add_person_argument(parser, "--person", "the Live Link subject")
     add_skeleton_arguments(parser)
     return parser
 
@@ -133,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         host, port = parse_destination(args.to, DEFAULT_PORT)
-        sender = LiveLinkSender(host, port, args.subject, SkeletonSource(skeleton_options_from(args)))
+        sender = LiveLinkSender(host, port, args.subject, SkeletonSource(skeleton_options_from(args)), args.person)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

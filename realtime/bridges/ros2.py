@@ -8,6 +8,14 @@ Topics ``/semgcn/joints`` and ``/semgcn/markers`` (``realtime.recording.ros2_mes
 them), published by a real rclpy node (``semgcn_pose``) from the ROS 2 wheels of
 ``requirements-ros2.txt``; no ROS installation is needed. Frames: see ``realtime.core.skeleton_scene``.
 
+Several people (a ``semgcn.pose/2`` stream): the markers carry everybody, one namespace
+``person_<id>`` each; ``/semgcn/joints`` carries the person chosen by ``--ros2-person``
+(``realtime.core.person_choice``), so that single-person robot code keeps reading 16 poses; and each
+person gets ``/semgcn/person_<id>/joints``, because a PoseArray has no field to say whose joints
+they are. Its publisher is made when the person appears and destroyed when their markers' deletion
+ends (30 frames after they left, empty PoseArrays until then), so topics do not pile up over a
+long run as new ids come.
+
 QoS, for a live stream: RELIABLE, VOLATILE, KEEP_LAST depth 1. Reliable because RViz's displays
 subscribe RELIABLE by default (rclcpp ``QoS(5)``) and a best-effort publisher is incompatible with a
 reliable subscriber (it would receive nothing); best-effort subscribers (the sensor-data profile)
@@ -30,9 +38,11 @@ from dataclasses import dataclass
 
 from realtime.bridges.skeletons import SkeletonSource
 from realtime.core.cli import OneLineParser, bounded
+from realtime.core.person_choice import FIRST, PersonSelector, add_person_argument
 from realtime.core.records import FrameResult
-from realtime.core.skeleton_scene import FRAME_CHOICES, SceneBuilder
-from realtime.recording.ros2_messages import JOINTS_TOPIC, MARKERS_TOPIC, marker_array, pose_array
+from realtime.core.skeleton_scene import FRAME_CHOICES, SceneBuilder, SkeletonScene
+from realtime.recording.ros2_messages import (JOINTS_TOPIC, MARKERS_TOPIC, chosen_pose_array, marker_array,
+                                              person_pose_arrays, person_topic)
 
 log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install -r requirements-ros2.txt (the ROS 2 Python wheels from PyPI; no ROS install needed)"
@@ -53,12 +63,14 @@ class Ros2Options:
         domain_id: ROS domain (None: ``ROS_DOMAIN_ID`` of the environment, else 0).
         discovery: "localhost" (default: only nodes on this machine) or "subnet" (the network).
         node_name: the rclpy node's name.
+        person: whose joints ``/semgcn/joints`` carries when several people are in view ("first" or an id).
     """
 
     frame: str = "auto"
     domain_id: int | None = None
     discovery: str = "localhost"
     node_name: str = "semgcn_pose"
+    person: str | int = FIRST
 
 
 def live_qos(rclpy_qos):
@@ -112,6 +124,9 @@ class Ros2Bridge:
         self.skeletons = SkeletonSource()  # fed from a stream or a session: skeletons solved here
         self._rclpy, classes = _rclpy_modules()
         self._make = lambda type_name, **fields: classes[type_name](**fields)
+        self._pose_array_type = classes["geometry_msgs/msg/PoseArray"]
+        self.selector = PersonSelector(self.options.person)
+        self._person_publishers: dict[int, object] = {}  # person id -> publisher of person_topic(id)
         self.builder = SceneBuilder(self.options.frame)
         configure_discovery(self.options.discovery)
         from rclpy.context import Context
@@ -119,9 +134,10 @@ class Ros2Bridge:
         init = {} if self.options.domain_id is None else {"domain_id": self.options.domain_id}
         self._rclpy.init(context=self._context, **init)
         self._node = self._rclpy.create_node(self.options.node_name, context=self._context)
-        qos = live_qos(self._rclpy.qos)
-        self._joints = self._node.create_publisher(classes["geometry_msgs/msg/PoseArray"], JOINTS_TOPIC, qos)
-        self._markers = self._node.create_publisher(classes["visualization_msgs/msg/MarkerArray"], MARKERS_TOPIC, qos)
+        self._qos = live_qos(self._rclpy.qos)
+        self._joints = self._node.create_publisher(self._pose_array_type, JOINTS_TOPIC, self._qos)
+        self._markers = self._node.create_publisher(classes["visualization_msgs/msg/MarkerArray"], MARKERS_TOPIC,
+                                                    self._qos)
         self.frames = 0
         self.closed = False
         log.info("ROS 2: publishing %s and %s (domain %s, discovery %s)", JOINTS_TOPIC, MARKERS_TOPIC,
@@ -132,9 +148,28 @@ class Ros2Bridge:
             return
         self.skeletons.people(result)  # sets person.skeleton where the frame came without one
         scene = self.builder.build(result)
-        self._joints.publish(pose_array(self._make, scene))
+        chosen = self.selector.choose(result)
+        self._joints.publish(chosen_pose_array(self._make, scene, None if chosen is None else chosen.id))
         self._markers.publish(marker_array(self._make, scene))
+        self._publish_people(scene, multi=result.wire_major == 2)
         self.frames += 1
+
+    def _publish_people(self, scene: SkeletonScene, multi: bool) -> None:
+        """Each person's own topic (multi-person streams): made when they appear, gone after they left."""
+        arrays = person_pose_arrays(self._make, scene) if multi else {}
+        for person_id, message in arrays.items():
+            publisher = self._person_publishers.get(person_id)
+            if publisher is None:
+                publisher = self._node.create_publisher(self._pose_array_type, person_topic(person_id), self._qos)
+                self._person_publishers[person_id] = publisher
+            publisher.publish(message)
+        for gone in [person_id for person_id in self._person_publishers if person_id not in arrays]:
+            self._node.destroy_publisher(self._person_publishers.pop(gone))
+
+    @property
+    def person_topics(self) -> list[str]:
+        """The per-person topics published now (``/semgcn/person_<id>/joints``)."""
+        return [person_topic(person_id) for person_id in self._person_publishers]
 
     @property
     def domain_id(self) -> int:
@@ -182,10 +217,12 @@ def _add_options(group) -> None:
     group.add_argument("--ros2-discovery", choices=("localhost", "subnet"), default="localhost",
                        help="ROS 2 discovery: nodes on this machine only (default) or the network (a warning "
                             "says so: DDS is unencrypted)")
+    add_person_argument(group, "--ros2-person", f"{JOINTS_TOPIC}")
 
 
 def options_from_args(args) -> Ros2Options:
-    return Ros2Options(frame=args.ros2_frame, domain_id=args.ros2_domain, discovery=args.ros2_discovery)
+    return Ros2Options(frame=args.ros2_frame, domain_id=args.ros2_domain, discovery=args.ros2_discovery,
+                       person=getattr(args, "ros2_person", FIRST))
 
 
 def consumer_from_args(args) -> Ros2Bridge | None:

@@ -5,13 +5,14 @@ Warudo, EVMC4U (Unity), VMC4UE (Unreal) and the Blender receivers.
     run_live.py --vmc 192.168.1.20:39539                   # another machine (a warning says so)
     python -m realtime.bridges.vmc --connect tcp://127.0.0.1:5555 --to 127.0.0.1:39539
     python -m realtime.bridges.vmc --session recordings/session_....mcap --to 39539
+    run_live.py --vmc --vmc-person 3                       # several people in view: follow person 3
 
 One OSC bundle per frame (the VMC "Performer" role, protocol.vmc.info), built with python-osc:
 
 * ``/VMC/Ext/OK`` (int loaded, int calibration state, int calibration mode, int tracking status)
   (v2.7): loaded 1 once a skeleton exists; calibration state 2 (calibrating) while the bone lengths
   are being estimated, 3 (calibrated) once they are held; mode 0 (normal); tracking 1, or 0 for a
-  frame with nobody in it (which then carries no bones: receivers hold the last pose);
+  frame without the chosen person (which then carries no bones: receivers hold the last pose);
 * ``/VMC/Ext/T`` (float): seconds since the first frame, on the capture clock;
 * ``/VMC/Ext/Root/Pos`` ("root", position, rotation): where the skeleton stands;
 * ``/VMC/Ext/Bone/Pos`` (name, local position, local rotation) for each of the 19 bones, Unity
@@ -19,8 +20,14 @@ One OSC bundle per frame (the VMC "Performer" role, protocol.vmc.info), built wi
   synchronise bone positions break on zeros) and the rotation (x, y, z, w) relative to the T-pose.
 
 Axes: Unity's (left-handed, y up, metres; ``semgcn.solver.axes.SOLVER_TO_UNITY``): the person facing
-the camera is an avatar facing Unity's +z, its left hand at -x. The first person of a frame is sent
-(VMC drives one avatar). Sends never block: a datagram that cannot leave is dropped and counted.
+the camera is an avatar facing Unity's +z, its left hand at -x. Sends never block: a datagram that
+cannot leave is dropped and counted.
+
+Several people: VMC drives one avatar, so one person is sent, chosen by ``realtime.core.person_choice``
+(``--vmc-person first|ID``; ``first``: the person tracked the longest, until they leave). While the
+chosen person is missing the bundles say tracking 0 and carry no bones; when another person is
+chosen, the bones, rest offsets and calibration state are that person's own (every person in view
+is solved all along, each with their own bone lengths, so a newly chosen person arrives calibrated).
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ import sys
 import numpy as np
 
 from realtime.bridges.feed import add_feed_arguments, run_feed
+from realtime.core.person_choice import FIRST, PersonSelector, add_person_argument
 from realtime.bridges.skeletons import SkeletonSource, add_skeleton_arguments, skeleton_options_from
 from realtime.bridges.udp import LOOPBACK, UdpSender, parse_destination
 from realtime.core.cli import OneLineParser
@@ -51,6 +59,7 @@ def add_arguments(group) -> None:
     group.add_argument("--vmc", nargs="?", const=f"{LOOPBACK}:{DEFAULT_PORT}", default=None, metavar="[HOST:]PORT",
                        help=f"send the skeleton's bone rotations over the VMC protocol (OSC/UDP) to HOST:PORT "
                             f"(default when given alone: {LOOPBACK}:{DEFAULT_PORT}); VSeeFace, Warudo, EVMC4U...")
+    add_person_argument(group, "--vmc-person", "the VMC avatar")
 
 
 def consumer_from_args(args: argparse.Namespace) -> "VmcSender | None":
@@ -58,7 +67,7 @@ def consumer_from_args(args: argparse.Namespace) -> "VmcSender | None":
     if not getattr(args, "vmc", None):
         return None
     host, port = parse_destination(args.vmc, DEFAULT_PORT)
-    return VmcSender(host, port)
+    return VmcSender(host, port, person=getattr(args, "vmc_person", FIRST))
 
 
 def bundle(skeleton: SkeletonPose | None, seconds: float, tracking: bool):
@@ -102,29 +111,34 @@ class VmcSender:
     Args:
         host, port: the receiver (a VMC "Marionette").
         source: where skeletons come from (default: the frame's, else solved here).
+        person: who is sent when several people are in view (``realtime.core.person_choice``).
     """
 
     name = "vmc"
     needs_skeleton = True  # the app adds the solve stage for it
 
-    def __init__(self, host: str = LOOPBACK, port: int = DEFAULT_PORT, source: SkeletonSource | None = None):
+    def __init__(self, host: str = LOOPBACK, port: int = DEFAULT_PORT, source: SkeletonSource | None = None,
+                 person: str | int = FIRST):
         try:
             import pythonosc  # noqa: F401 - fail now, with the fix, rather than on the first frame
         except ImportError:
             raise RuntimeError("the VMC sender needs python-osc: pip install python-osc") from None
         self.sender = UdpSender(host, port, label="vmc")
         self.source = source or SkeletonSource()
+        self.selector = PersonSelector(person)
         self._t0: float | None = None
         self._last: SkeletonPose | None = None
 
     def consume(self, result: FrameResult) -> None:
-        people = self.source.people(result)
+        self.source.people(result)  # everybody, each with their own bone lengths: the next chosen is ready
+        chosen = self.selector.choose(result)
+        skeleton = chosen.skeleton if chosen is not None else None
         if self._t0 is None:
             self._t0 = result.timestamp
-        if people:
-            self._last = people[0][1]
-        self.sender.send(bundle(people[0][1] if people else self._last, result.timestamp - self._t0,
-                                tracking=bool(people)).dgram)
+        if skeleton is not None:
+            self._last = skeleton
+        self.sender.send(bundle(skeleton or self._last, result.timestamp - self._t0,
+                                tracking=skeleton is not None).dgram)
 
     def close(self) -> None:
         self.sender.close()
@@ -137,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_feed_arguments(parser)
     parser.add_argument("--to", default=f"{LOOPBACK}:{DEFAULT_PORT}", metavar="[HOST:]PORT",
                         help="the VMC receiver (default: %(default)s)")
+    add_person_argument(parser, "--person", "the VMC avatar")
     add_skeleton_arguments(parser)
     return parser
 
@@ -147,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         host, port = parse_destination(args.to, DEFAULT_PORT)
-        sender = VmcSender(host, port, SkeletonSource(skeleton_options_from(args)))
+        sender = VmcSender(host, port, SkeletonSource(skeleton_options_from(args)), person=args.person)
     except (ValueError, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

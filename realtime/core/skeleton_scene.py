@@ -88,7 +88,9 @@ class SkeletonScene:
         people: the people to draw (empty: nobody in view).
         departed: names of people drawn before who are not in this frame: their drawings must be
             deleted. Repeated for ``SceneBuilder.repeat_deletions`` frames, so that one lost message
-            cannot leave a skeleton standing.
+            cannot leave a skeleton standing. Each person has their own name, so one person leaving
+            deletes only their own drawings while the others stay.
+        departed_ids: the person ids of ``departed``, in the same order.
         transforms: ``camera -> camera_optical`` always, ``world -> camera`` once calibrated.
     """
 
@@ -96,7 +98,13 @@ class SkeletonScene:
     frame_id: str
     people: list[PersonInScene] = field(default_factory=list)
     departed: list[str] = field(default_factory=list)
+    departed_ids: list[int] = field(default_factory=list)
     transforms: list[Transform] = field(default_factory=list)
+
+
+def person_name(person_id: int) -> str:
+    """A person's marker namespace and scene entity id: ``person_<id>``, stable while they are tracked."""
+    return f"person_{int(person_id)}"
 
 
 def stamp_ns(t_seconds: float) -> int:
@@ -172,7 +180,7 @@ class SceneBuilder:
             raise ValueError(f"frame must be one of {FRAME_CHOICES}, got {frame!r}")
         self.frame = frame
         self.repeat_deletions = int(repeat_deletions)
-        self._absent_for: dict[str, int] = {}  # name -> frames since last drawn
+        self._absent_for: dict[int, int] = {}  # person id -> frames since last drawn
         self._warned_no_world = False
         self._world_cache: tuple[str, Transform | None, np.ndarray | None] = ("", None, None)
 
@@ -215,7 +223,7 @@ class SceneBuilder:
     def _world_person(person: PersonPose, world_from_optical: np.ndarray | None, axes) -> PersonInScene | None:
         if world_from_optical is None or person.joints_world is None or not np.all(np.isfinite(person.joints_world)):
             return None
-        return PersonInScene(person.id, f"person_{person.id}", np.asarray(person.joints_world, np.float64),
+        return PersonInScene(person.id, person_name(person.id), np.asarray(person.joints_world, np.float64),
                              joint_orientations(person, axes))
 
     @staticmethod
@@ -225,18 +233,19 @@ class SceneBuilder:
         positions = np.asarray(person.joints_3d, np.float64)
         if person.root_translation is not None:
             positions = positions + np.asarray(person.root_translation, np.float64)
-        return PersonInScene(person.id, f"person_{person.id}", positions, joint_orientations(person, axes))
+        return PersonInScene(person.id, person_name(person.id), positions, joint_orientations(person, axes))
 
     def _track(self, scene: SkeletonScene) -> None:
-        present = {p.name for p in scene.people}
-        for name in present:
-            self._absent_for[name] = 0
-        for name in [n for n in self._absent_for if n not in present]:
-            self._absent_for[name] += 1
-            if self._absent_for[name] > self.repeat_deletions:
-                del self._absent_for[name]
+        present = {p.id for p in scene.people}
+        for person_id in present:
+            self._absent_for[person_id] = 0
+        for person_id in [i for i in self._absent_for if i not in present]:
+            self._absent_for[person_id] += 1
+            if self._absent_for[person_id] > self.repeat_deletions:
+                del self._absent_for[person_id]
             else:
-                scene.departed.append(name)
+                scene.departed.append(person_name(person_id))
+                scene.departed_ids.append(person_id)
 
 
 _OPTICAL_IN_CAMERA_QUATERNION = Rotation.from_matrix(OPTICAL_IN_CAMERA).as_quat()  # once: scipy takes ~0.2 ms

@@ -18,7 +18,9 @@ orientations; without them those bones keep swing-only rotations.
 With ``publish`` the result also travels on the stream as per-person arrays (docs/stream_format.md):
 ``skeleton_local_rotations`` (19, 4), ``skeleton_positions`` (19, 3), ``skeleton_rest_offsets`` (19, 3),
 plus the person's ``landmarks`` (33, 5) and ``world_landmarks`` (33, 3), and a ``skeleton`` header
-entry, so that a bridge or a recording downstream gets the same rotations.
+entry (the first person's), so that a bridge or a recording downstream gets the same rotations. A
+``semgcn.pose/2`` frame also gets ``skeletons``, one entry per person with its ``id``: whether *that*
+person's bone lengths are held, its frame and version, never another person's.
 """
 from __future__ import annotations
 
@@ -103,7 +105,7 @@ class SkeletonStage:
                 continue
             person.skeleton = skeleton
             if self.options.publish:
-                self._publish(person, result if index == 0 else None)
+                self._publish(person, result, first=index == 0)
 
     def reset(self) -> None:
         """Forget every person."""
@@ -153,7 +155,7 @@ class SkeletonStage:
             return None
         return joints, root, frame
 
-    def _publish(self, person: PersonPose, result: FrameResult | None) -> None:
+    def _publish(self, person: PersonPose, result: FrameResult, first: bool) -> None:
         sk = person.skeleton
         person.extra_arrays.update(skeleton_local_rotations=sk.local_rotations.astype(np.float32),
                                    skeleton_positions=sk.positions.astype(np.float32),
@@ -161,9 +163,13 @@ class SkeletonStage:
         for name, value in zip(LANDMARK_SHAPES, landmark_arrays(person)):
             if value is not None:
                 person.extra_arrays.setdefault(name, np.asarray(value, dtype=np.float32))
-        if result is not None:  # the stream's header describes its first person
-            result.header["skeleton"] = {"rig": RIG_NAME, "frame": sk.frame, "calibrated": sk.calibrated,
-                                         "lengths_version": sk.lengths_version, "position_known": sk.position_known}
+        info = {"rig": RIG_NAME, "frame": sk.frame, "calibrated": sk.calibrated,
+                "lengths_version": sk.lengths_version, "position_known": sk.position_known}
+        if first:  # "skeleton": the first person, as version 1 readers know it
+            result.header["skeleton"] = info
+        if result.wire_major == 2:  # each person's own entry, so that nobody is described by another's
+            others = [e for e in result.header.get("skeletons", []) if isinstance(e, dict) and e.get("id") != person.id]
+            result.header["skeletons"] = others + [{"id": int(person.id), **info}]
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
@@ -177,8 +183,26 @@ def skeleton_from_arrays(person: PersonPose, header: dict | None) -> SkeletonPos
     if any(a is None for a in arrays) or [a.shape for a in arrays] != [(19, 4), (19, 3), (19, 3)]:
         return None
     rotations, positions, rest = (np.asarray(a, dtype=np.float64) for a in arrays)
-    info = (header or {}).get("skeleton") or {}
-    return SkeletonPose(rest, rotations, positions[0] - rest[0], positions, frame=str(info.get("frame", "camera")),
-                        calibrated=bool(info.get("calibrated", True)),
-                        lengths_version=int(info.get("lengths_version", 0)),
-                        position_known=bool(info.get("position_known", False)))
+    try:
+        facts = _facts(skeleton_info(person.id, header))
+    except (TypeError, ValueError, OverflowError):  # a header field of the wrong type: the arrays still hold
+        facts = _facts({})
+    return SkeletonPose(rest, rotations, positions[0] - rest[0], positions, **facts)
+
+
+def _facts(info: dict) -> dict:
+    return dict(frame=str(info.get("frame", "camera")), calibrated=bool(info.get("calibrated", True)),
+                lengths_version=int(info.get("lengths_version", 0)),
+                position_known=bool(info.get("position_known", False)))
+
+
+def skeleton_info(person_id: int, header: dict | None) -> dict:
+    """What the header says about person ``person_id``'s skeleton: their own ``skeletons`` entry
+    (version 2), else the ``skeleton`` entry when the header has no per-person entries (version 1);
+    never another person's entry."""
+    header = header or {}
+    entries = header.get("skeletons")
+    if isinstance(entries, list):
+        return next((e for e in entries if isinstance(e, dict) and e.get("id") == person_id), {})
+    info = header.get("skeleton")
+    return info if isinstance(info, dict) else {}

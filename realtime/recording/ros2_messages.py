@@ -8,10 +8,14 @@ type in the caller's type system, so both outputs carry the same fields by const
 
 Per frame:
 
-* ``/semgcn/joints`` (PoseArray): the 16 joints of each person in skeleton order (shared/SKELETON.md),
-  person after person (16 poses for the single-person pipeline, none when nobody is in view);
-  orientations from ``realtime.core.skeleton_scene.joint_orientations``. Header: the capture time
-  and the scene's frame (``camera_optical``, or ``world`` / ``world_y_up``).
+* ``/semgcn/joints`` (PoseArray): the 16 joints of one person in skeleton order (shared/SKELETON.md),
+  the person chosen by ``realtime.core.person_choice`` (``first``: tracked the longest), so that a
+  single-person robot reads the same 16 poses whatever the number of people; none when that person
+  is not in view. Orientations from ``realtime.core.skeleton_scene.joint_orientations``. Header: the
+  capture time and the scene's frame (``camera_optical``, or ``world`` / ``world_y_up``).
+* ``/semgcn/person_<id>/joints`` (PoseArray), multi-person streams only: each person's own 16 joints
+  on a topic named by their track id (PoseArray has no field for an id), as long as they are in
+  view, then empty PoseArrays while their markers are being deleted; then the topic goes.
 * ``/semgcn/markers`` (MarkerArray): per person, namespace ``person_<id>``: id 0 a ``SPHERE_LIST`` of
   the joints, id 1 a ``LINE_LIST`` of the 15 bones coloured by side; lifetime 1 s, so a stalled
   stream never leaves a frozen skeleton. A person who left gets ``DELETE`` for both ids (repeated
@@ -24,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from realtime.core.skeleton_scene import (BONE_COLOURS, BONE_PAIRS, BONE_WIDTH_M, JOINT_COLOUR, JOINT_DIAMETER_M,
-                                          LIFETIME_S, SkeletonScene, Transform)
+                                          LIFETIME_S, PersonInScene, SkeletonScene, Transform, person_name)
 
 JOINTS_TOPIC = "/semgcn/joints"
 MARKERS_TOPIC = "/semgcn/markers"
@@ -41,12 +45,30 @@ JOINTS_MARKER_ID, BONES_MARKER_ID = 0, 1
 Make = Callable[..., Any]
 
 
-def pose_array(make: Make, scene: SkeletonScene):
-    """The PoseArray of a scene (its people's joints, in order)."""
+def person_topic(person_id: int) -> str:
+    """One person's joints topic in a multi-person stream: ``/semgcn/person_<id>/joints``."""
+    return f"/semgcn/{person_name(person_id)}/joints"
+
+
+def pose_array(make: Make, scene: SkeletonScene, people: list[PersonInScene] | None = None):
+    """The PoseArray of ``people`` (default: every person of the scene), their joints in order."""
     poses = [make("geometry_msgs/msg/Pose", position=_point(make, p), orientation=_quaternion(make, q))
-             for person in scene.people
+             for person in (scene.people if people is None else people)
              for p, q in zip(person.positions.tolist(), person.orientations.tolist())]
     return make(POSE_ARRAY, header=header(make, scene.stamp_ns, scene.frame_id), poses=poses)
+
+
+def chosen_pose_array(make: Make, scene: SkeletonScene, chosen_id: int | None):
+    """``/semgcn/joints``: the chosen person's 16 joints, or no pose when they are not drawn."""
+    return pose_array(make, scene, [p for p in scene.people if chosen_id is not None and p.id == chosen_id])
+
+
+def person_pose_arrays(make: Make, scene: SkeletonScene) -> dict[int, Any]:
+    """Per person id, the PoseArray of their own topic (``person_topic``): their joints while drawn, an
+    empty one while they are in ``scene.departed``. An id missing here has no topic any more."""
+    arrays = {person.id: pose_array(make, scene, [person]) for person in scene.people}
+    arrays.update((person_id, pose_array(make, scene, [])) for person_id in scene.departed_ids)
+    return arrays
 
 
 def marker_array(make: Make, scene: SkeletonScene):

@@ -7,7 +7,11 @@ version 9 of Jazzy and later) and its ROS 2 Jazzy message definitions (PoseArray
 the same on the wire in Humble, which lacks only the ARROW_STRIP constant). Topics:
 
 * ``/semgcn/joints`` (PoseArray) and ``/semgcn/markers`` (MarkerArray): the live bridge's messages
-  (``realtime.recording.ros2_messages``), one per recorded frame, at its capture time;
+  (``realtime.recording.ros2_messages``), one per recorded frame, at its capture time; ``/semgcn/joints``
+  holds the chosen person (``person``, as ``--ros2-person``);
+* ``/semgcn/person_<id>/joints`` (PoseArray), for a multi-person session: each person's own joints
+  while in view, then empty PoseArrays while their markers are deleted, as the live bridge publishes
+  them (a bag keeps a topic for good: it just has no more messages after that);
 * ``/tf_static``: ``camera -> camera_optical``; ``/tf``: ``world -> camera`` for the frames that had a
   world frame, so RViz can show the skeleton in any of the frames.
 
@@ -21,18 +25,21 @@ from typing import Any
 
 import numpy as np
 
+from realtime.core.person_choice import FIRST, PersonSelector
 from realtime.core.skeleton_scene import SceneBuilder
 from realtime.core.skeleton_stage import SkeletonOptions, SkeletonStage, skeleton_from_arrays
 from realtime.recording.ros2_messages import (JOINTS_TOPIC, MARKER_ARRAY, MARKERS_TOPIC, POSE_ARRAY, TF_MESSAGE,
-                                              TF_STATIC_TOPIC, TF_TOPIC, marker_array, pose_array, tf_message)
+                                              TF_STATIC_TOPIC, TF_TOPIC, chosen_pose_array, marker_array,
+                                              person_pose_arrays, person_topic, tf_message)
 from realtime.recording.session_reader import Session
 
 BAG_VERSION = 9
 INSTALL_HINT = "pip install rosbags (in requirements.txt)"
 
 
-def export_ros2bag(session: Session, out: Path, frame: str = "auto") -> Path:
+def export_ros2bag(session: Session, out: Path, frame: str = "auto", person: str | int = FIRST) -> Path:
     """Write ``session`` as a ROS 2 bag folder ``out`` (it must not exist yet); returns ``out``.
+    ``person``: whose joints ``/semgcn/joints`` holds when several people are in view.
 
     Raises:
         ImportError: without rosbags (the message says what to install).
@@ -44,36 +51,62 @@ def export_ros2bag(session: Session, out: Path, frame: str = "auto") -> Path:
     except ImportError as exc:
         raise ImportError(f"--to ros2bag needs rosbags: {INSTALL_HINT} ({exc})") from None
     typestore = get_typestore(Stores.ROS2_JAZZY)
-    make = _maker(typestore)
-    builder, solver = SceneBuilder(frame), SkeletonStage(SkeletonOptions(publish=False))
     try:
         writer = Writer(out, version=BAG_VERSION, storage_plugin=StoragePlugin.MCAP)
     except WriterError as exc:
         raise ValueError(str(exc)) from None
     writer.open()
     try:
-        live, static, tf = _qos(typestore)
-        topics = {JOINTS_TOPIC: (POSE_ARRAY, live), MARKERS_TOPIC: (MARKER_ARRAY, live),
-                  TF_STATIC_TOPIC: (TF_MESSAGE, static), TF_TOPIC: (TF_MESSAGE, tf)}
-        connections = {topic: writer.add_connection(topic, msgtype, typestore=typestore, offered_qos_profiles=[qos])
-                       for topic, (msgtype, qos) in topics.items()}
-
-        def write(topic: str, message, stamp_ns: int) -> None:
-            writer.write(connections[topic], stamp_ns, typestore.serialize_cdr(message, topics[topic][0]))
-
-        for index, frame_result in enumerate(session.frames):
-            _give_skeletons(frame_result, solver)
-            scene = builder.build(frame_result)
-            static_tf, moving_tf = scene.transforms[:1], scene.transforms[1:]
-            if index == 0:
-                write(TF_STATIC_TOPIC, tf_message(make, static_tf, scene.stamp_ns), scene.stamp_ns)
-            if moving_tf:
-                write(TF_TOPIC, tf_message(make, moving_tf, scene.stamp_ns), scene.stamp_ns)
-            write(JOINTS_TOPIC, pose_array(make, scene), scene.stamp_ns)
-            write(MARKERS_TOPIC, marker_array(make, scene), scene.stamp_ns)
+        _write_frames(session, _Topics(writer, typestore), _maker(typestore), SceneBuilder(frame),
+                      PersonSelector(person))
     finally:
         writer.close()
     return out
+
+
+class _Topics:
+    """The bag's connections: the fixed topics from the start, a person's joints topic when they
+    first appear (a bag keeps it to the end)."""
+
+    def __init__(self, writer, typestore):
+        live, static, tf = _qos(typestore)
+        self._writer, self._typestore, self._live = writer, typestore, live
+        self._types = {JOINTS_TOPIC: (POSE_ARRAY, live), MARKERS_TOPIC: (MARKER_ARRAY, live),
+                       TF_STATIC_TOPIC: (TF_MESSAGE, static), TF_TOPIC: (TF_MESSAGE, tf)}
+        self._connections = {}
+        for topic in list(self._types):
+            self._connect(topic)
+
+    def _connect(self, topic: str) -> None:
+        msgtype, qos = self._types.setdefault(topic, (POSE_ARRAY, self._live))  # new: a person's joints
+        self._connections[topic] = self._writer.add_connection(topic, msgtype, typestore=self._typestore,
+                                                               offered_qos_profiles=[qos])
+
+    def write(self, topic: str, message, stamp_ns: int) -> None:
+        if topic not in self._connections:
+            self._connect(topic)
+        data = self._typestore.serialize_cdr(message, self._types[topic][0])
+        self._writer.write(self._connections[topic], stamp_ns, data)
+
+
+def _write_frames(session: Session, topics: _Topics, make, builder: SceneBuilder, selector: PersonSelector) -> None:
+    """Every recorded frame's messages, as the live bridge publishes them."""
+    solver = SkeletonStage(SkeletonOptions(publish=False))
+    for index, frame_result in enumerate(session.frames):
+        _give_skeletons(frame_result, solver)
+        scene = builder.build(frame_result)
+        stamp = scene.stamp_ns
+        static_tf, moving_tf = scene.transforms[:1], scene.transforms[1:]
+        if index == 0:
+            topics.write(TF_STATIC_TOPIC, tf_message(make, static_tf, stamp), stamp)
+        if moving_tf:
+            topics.write(TF_TOPIC, tf_message(make, moving_tf, stamp), stamp)
+        chosen = selector.choose(frame_result)
+        topics.write(JOINTS_TOPIC, chosen_pose_array(make, scene, None if chosen is None else chosen.id), stamp)
+        topics.write(MARKERS_TOPIC, marker_array(make, scene), stamp)
+        if frame_result.wire_major == 2:
+            for person_id, message in person_pose_arrays(make, scene).items():
+                topics.write(person_topic(person_id), message, stamp)
 
 
 def _give_skeletons(frame, solver: SkeletonStage) -> None:
