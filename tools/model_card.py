@@ -131,6 +131,12 @@ error model on every pose (offsets, spread, outliers, swaps). Not Human3.6M numb
 
 {accuracy_tables(metrics, summary.get("baseline"))}
 
+Proportions: the truth itself, rebuilt along its own bone directions with the bone lengths of the CMU body
+that most training clips share, is {metrics["proportion_floor_mm"]["exact"]:.1f} mm P2 from the held-out people's
+truth and **{metrics["proportion_floor_mm"]["hdm05_exact"]:.1f} mm from HDM05's** (another lab's skeleton: thighs
+shorter, torso longer, shoulder joints further apart). A lifter that did not read a stranger's proportions
+from the 2D could not do better than that, whatever its bone directions.
+
 Per held-out person (exact 2D: P1 / P1 true bones / P2 / bone dir; then P2 BlazePose-like):
 
 | person | P1 | P1 true bones | P2 | bone dir | P2 BlazePose-like | poses |

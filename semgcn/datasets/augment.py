@@ -69,7 +69,7 @@ NO_AUGMENT = AugmentOptions(flip_prob=0.0, body_scale=(1.0, 1.0), bone_scale=(1.
 #: defaults (each bone pair +-20 %, shoulder and hip widths 0.8-1.35), because another lab's skeleton
 #: (HDM05: thighs 15 % shorter, torso 9 % longer, shoulder joints 28 % further apart than the CMU body)
 #: differs by that much, and a body of the CMU proportions with every bone pointing exactly right would
-#: still be 50 mm P2 off HDM05 (tools/ablation.py's notes); fewer dropped joints (the live default keeps
+#: still be 50 mm P2 off HDM05 (docs/model_card_lifter.md); fewer dropped joints (the live default keeps
 #: BlazePose's guesses).
 RECIPE_AUGMENT = AugmentOptions(bone_scale=(0.8, 1.2), width_scale=(0.8, 1.35), noise_prob=0.5, drop_prob=0.05,
                                 detector_prob=0.5)
