@@ -37,11 +37,14 @@ ROOMS: dict[str, tuple[str, ...]] = {
     "realtime.app": ("semgcn", "engines", "calibration", "realtime.demo", "realtime.core", "realtime.stream",
                      "realtime.recording", "realtime.viewer", "realtime.bridges", "realtime"),
     "run_live": ("realtime.app",),
+    "realtime.batch": ("semgcn", "engines", "calibration", "realtime.core", "realtime.stream", "realtime.recording",
+                       "realtime.app"),
     "tools": ("semgcn", "engines", "calibration", "realtime.demo", "realtime.core", "realtime.stream",
-              "realtime.recording", "realtime.viewer", "realtime.bridges", "realtime", "realtime.app"),
+              "realtime.recording", "realtime.viewer", "realtime.bridges", "realtime", "realtime.app",
+              "realtime.batch"),
     "tests": tuple(r for r in ("semgcn", "engines", "calibration", "realtime.demo", "realtime.core",
                                "realtime.stream", "realtime.recording", "realtime.viewer", "realtime.bridges",
-                               "realtime", "realtime.app", "tools")),
+                               "realtime", "realtime.app", "realtime.batch", "tools")),
 }
 WHAT = {
     "semgcn": "the science: skeleton, codec, SemGConv, models, losses, metrics, datasets, BVH, training, export",
@@ -56,6 +59,7 @@ WHAT = {
     "realtime": "the published names realtime.subscriber and realtime.recorder",
     "realtime.app": "run_live.py: options, building the parts, running them",
     "run_live": "the launcher",
+    "realtime.batch": "offline: videos and image folders to sessions and exports, in one process or on Ray",
     "tools": "command-line tools: training, benchmarks, figures, checks",
     "tests": "the tests, mirroring the packages (only tests/test_tools imports tools)",
 }
