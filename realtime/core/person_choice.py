@@ -18,10 +18,13 @@ the multi-person tracker keeps a lost person's id to give it back, ``PeopleOptio
 person hidden for a moment comes back with their id and is still the chosen one, rather than the
 avatar being handed to somebody else, with another body's bone lengths, and back. While the chosen
 person is missing, ``choose`` returns None (VMC says "tracking lost" and receivers hold the pose).
+Time is the scene's: a replayed frame's recorded capture time (``header["replay"]``), since a replay
+at ``--speed 0`` or ``3`` squeezes the clock it is stamped with, else ``FrameResult.timestamp``.
 """
 from __future__ import annotations
 
 import argparse
+import math
 
 from realtime.core.cli import bounded
 from realtime.core.records import FrameResult, PersonPose
@@ -51,6 +54,15 @@ person_choice.__name__ = "person"
 person_choice.kind, person_choice.low, person_choice.high = int, 0, MAX_PERSON_ID
 
 
+def frame_time(frame: FrameResult) -> float:
+    """The frame's time in the scene (module docstring), seconds."""
+    replay = frame.header.get("replay") if isinstance(frame.header, dict) else None
+    recorded = replay.get("t_capture_recorded") if isinstance(replay, dict) else None
+    if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and math.isfinite(recorded):
+        return float(recorded)
+    return frame.timestamp
+
+
 def add_person_argument(group, flag: str, what: str) -> None:
     """``flag`` (e.g. ``--vmc-person``) choosing the person that ``what`` follows."""
     group.add_argument(flag, type=person_choice, default=FIRST, metavar="first|ID",
@@ -78,7 +90,7 @@ class PersonSelector:
 
     def choose(self, frame: FrameResult) -> PersonPose | None:
         """The chosen person of ``frame``, or None (nobody chosen, or the chosen person is missing)."""
-        t = frame.timestamp
+        t = frame_time(frame)
         if self._last_t is not None and t < self._last_t:  # the clock went back (a looping file): start again
             self.reset()
         self._last_t = t
