@@ -3,9 +3,9 @@
 ``OverlayWindow`` is a pipeline consumer: it draws each frame's people and status, and sets the stop
 event when the user closes it. One person is drawn in the side colours (left blue, right orange,
 centre green); with several (schema ``semgcn.pose/2``) each person is drawn in their id's colour with
-``id N`` above their head (``realtime.core.palette``). ``display_available()`` says whether a window can be opened at all (a
-display server and an OpenCV built with a GUI backend); ``run_live.py`` runs headless otherwise. The
-check matters: OpenCV's Qt backend aborts the whole process when it cannot reach a display, which no
+``id N`` above their head (``realtime.core.palette``). ``display_available()`` says whether a window
+can be opened at all (a display server and an OpenCV built with a GUI backend); ``run_live.py`` runs
+headless otherwise. The check matters: OpenCV's Qt backend aborts the whole process when it cannot reach a display, which no
 ``try`` could catch.
 """
 from __future__ import annotations
