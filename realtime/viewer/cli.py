@@ -28,15 +28,20 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
 
 
 def _caption(frame, args, state) -> str:
-    from realtime.viewer.window import LEGEND
+    from realtime.core.palette import legend
 
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(frame.t_capture))
     who = "" if frame.has_person else "   nobody in view"
+    if state.several and state.people:
+        who = "   people: " + ", ".join(f"id {p.id}" for p in state.people)
     trail = f"   trail: {args.trail}" if args.trail else ""
+    if trail and state.several and state.trail_id is not None:
+        trail += f" of id {state.trail_id}"
     coords = "world frame" if state.world_shown else "camera frame"
     if args.coords == "world" and not state.world_shown:
         coords += " (no joints_world in the stream)"
-    return f"{frame.source or 'stream'}   frame {frame.frame_index}   {stamp}{who}\n{coords}   {LEGEND}{trail}"
+    return (f"{frame.source or 'stream'}   frame {frame.frame_index}   {stamp}{who}\n"
+            f"{coords}   {legend(state.several)}{trail}")
 
 
 def _write_png(path: str, image_rgb) -> None:
@@ -130,7 +135,7 @@ def _scene_options(args):
     from realtime.viewer.scene import SceneOptions
 
     return SceneOptions(coords=args.coords, default_distance=args.distance, trail_joint=args.trail,
-                        trail_seconds=args.trail_seconds)
+                        trail_seconds=args.trail_seconds, trail_person=args.trail_person)
 
 
 def run_live(args) -> int:
@@ -170,8 +175,9 @@ def _quiet_open3d() -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m realtime.viewer", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Open3D 3D viewer of the live pose stream (semgcn.pose/1 over ZeroMQ), in its own process. "
-                    "Bones: subject's left blue, right orange, centre green.",
+        description="Open3D 3D viewer of the live pose stream (semgcn.pose/1 and /2 over ZeroMQ), in its own "
+                    "process. One person: the subject's left blue, right orange, centre green; several: a colour "
+                    "per person id (left lighter, right darker) and the id above each head.",
         epilog="In the window: left mouse orbits, wheel zooms, ctrl+left mouse pans; F toggles following the "
                "subject, R resets the view, Q or Esc closes the viewer (the pipeline runs on). See docs/viewer.md.")
     parser.add_argument("--connect", type=zmq_endpoint, default="tcp://127.0.0.1:5555", help="ZeroMQ address of the pose publisher")
@@ -181,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--trail", choices=JOINT_NAMES, default=None, metavar="JOINT",
                         help="draw the path of this joint (e.g. right_wrist) over the last --trail-seconds")
     parser.add_argument("--trail-seconds", type=bounded(float, 0.1, 60), default=1.0, help="length of the trail in seconds")
+    parser.add_argument("--trail-person", type=bounded(int, 0, 2**53), default=None, metavar="ID",
+                        help="with several people: trail the joint of this track id (default: the first person "
+                             "in view, kept while they stay)")
     parser.add_argument("--distance", type=bounded(float, 0.1, 100), default=3.0,
                         help="metres in front of the camera to draw a skeleton that has no root_translation")
     parser.add_argument("--width", type=bounded(int, 16, 7680), default=1280, help="window / image width in pixels")

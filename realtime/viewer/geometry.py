@@ -6,8 +6,10 @@ vertices come from unit templates moved by numpy, which is far cheaper than buil
 primitives per frame. The trail is a thin tube made the same way (lines are 1 px wide in most
 OpenGL drivers); the ground grid and the camera frustum are Open3D LineSets.
 
-Colours follow ``semgcn.skeleton.bone_side``: the subject's left in blue, right in orange, centre in
-green (the usual convention of pose viewers, and distinguishable by hue under any shading).
+Colours come from ``realtime.core.palette``: for one person by ``semgcn.skeleton.bone_side`` (the
+subject's left in blue, right in orange, centre in green: the usual convention of pose viewers, and
+distinguishable by hue under any shading); for several people a hue per id, lighter on the left and
+darker on the right. Each person is one mesh of their own.
 """
 from __future__ import annotations
 
@@ -16,13 +18,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from semgcn.skeleton import BONES, NUM_JOINTS, bone_side
+from realtime.core import palette
+from semgcn.skeleton import BONES, NUM_JOINTS
 
-SIDE_COLOURS: dict[str, tuple[float, float, float]] = {
-    "left": (0.20, 0.55, 1.00),
-    "right": (1.00, 0.45, 0.10),
-    "centre": (0.30, 0.85, 0.35),
-}
+#: The single-person colours by side (``realtime.core.palette.SIDE_COLOURS``), as a dict.
+SIDE_COLOURS: dict[str, tuple[float, float, float]] = {side: palette.SIDE_COLOURS.side(side)
+                                                       for side in ("left", "right", "centre")}
 JOINT_COLOUR = (0.95, 0.95, 0.95)
 BACKGROUND_COLOUR = (0.08, 0.08, 0.10)
 GRID_COLOUR = (0.38, 0.38, 0.42)
@@ -47,9 +48,9 @@ class SkeletonStyle:
     sphere_resolution: int = 8
 
 
-def bone_colours() -> np.ndarray:
+def bone_colours(colours: palette.SkeletonColours = palette.SIDE_COLOURS) -> np.ndarray:
     """``(15, 3)`` RGB in [0, 1] of each bone of ``BONES``, by the side of its child joint."""
-    return np.array([SIDE_COLOURS[bone_side(child)] for child, _ in BONES], dtype=np.float64)
+    return np.array(colours.bone_rgb(), dtype=np.float64)
 
 
 @lru_cache(maxsize=8)
@@ -97,12 +98,14 @@ def cylinders(starts: np.ndarray, ends: np.ndarray, radius: float, resolution: i
     return vertices.reshape(-1, 3), triangles.reshape(-1, 3).astype(np.int32)
 
 
-def skeleton_mesh_arrays(joints: np.ndarray, style: SkeletonStyle = SkeletonStyle()):
+def skeleton_mesh_arrays(joints: np.ndarray, style: SkeletonStyle = SkeletonStyle(),
+                         colours: palette.SkeletonColours = palette.SIDE_COLOURS):
     """Vertices, triangles and vertex colours of the skeleton mesh for one pose.
 
     Args:
         joints: ``(16, 3)`` joint positions in display coordinates (metres).
         style: radii and tessellation.
+        colours: the bones' colours (the joints stay white).
     Returns:
         ``(vertices (V, 3), triangles (T, 3) int32, colours (V, 3))``; the topology depends only
         on ``style``, so a live mesh can keep its triangles and only take new vertices. The bones
@@ -116,13 +119,14 @@ def skeleton_mesh_arrays(joints: np.ndarray, style: SkeletonStyle = SkeletonStyl
     joint_t = sph_t[None] + (len(bone_v) + np.arange(NUM_JOINTS) * len(sph_v))[:, None, None]
     vertices = np.concatenate([bone_v, joint_v])
     triangles = np.concatenate([bone_t, joint_t.reshape(-1, 3)]).astype(np.int32)
-    colours = np.concatenate([np.repeat(bone_colours(), len(bone_v) // len(BONES), axis=0),
-                              np.tile(JOINT_COLOUR, (len(joint_v), 1))])
-    return vertices, triangles, colours
+    vertex_colours = np.concatenate([np.repeat(bone_colours(colours), len(bone_v) // len(BONES), axis=0),
+                                     np.tile(JOINT_COLOUR, (len(joint_v), 1))])
+    return vertices, triangles, vertex_colours
 
 
-def trail_mesh_arrays(points: np.ndarray, radius: float = 0.008, resolution: int = 8):
-    """A tube along ``points`` (oldest first) that fades from the background to ``TRAIL_COLOUR``.
+def trail_mesh_arrays(points: np.ndarray, radius: float = 0.008, resolution: int = 8, colour=TRAIL_COLOUR):
+    """A tube along ``points`` (oldest first) that fades from the background to ``colour`` (the trailed
+    person's own colour when there are several people, so that one sees whose path it is).
 
     Returns ``(vertices, triangles, colours)`` like ``skeleton_mesh_arrays``; empty for < 2 points.
     """
@@ -131,20 +135,22 @@ def trail_mesh_arrays(points: np.ndarray, radius: float = 0.008, resolution: int
         return np.zeros((0, 3)), np.zeros((0, 3), np.int32), np.zeros((0, 3))
     vertices, triangles = cylinders(points[:-1], points[1:], radius, resolution)
     age = np.linspace(0.25, 1.0, len(points) - 1)  # newest segment brightest
-    colours = np.asarray(BACKGROUND_COLOUR) + age[:, None] * (np.asarray(TRAIL_COLOUR) - BACKGROUND_COLOUR)
+    colours = np.asarray(BACKGROUND_COLOUR) + age[:, None] * (np.asarray(colour) - BACKGROUND_COLOUR)
     return vertices, triangles, np.repeat(colours, len(vertices) // (len(points) - 1), axis=0)
 
 
-def build_skeleton_geometry(joints: np.ndarray, style: SkeletonStyle = SkeletonStyle()):
+def build_skeleton_geometry(joints: np.ndarray, style: SkeletonStyle = SkeletonStyle(),
+                            colours: palette.SkeletonColours = palette.SIDE_COLOURS):
     """An Open3D ``TriangleMesh`` of the skeleton (bones as cylinders, joints as spheres).
 
     Args:
         joints: ``(16, 3)`` joint positions in display coordinates (metres, y up).
         style: radii and tessellation.
+        colours: the bones' colours.
     """
     import open3d as o3d
 
-    vertices, triangles, colours = skeleton_mesh_arrays(joints, style)
+    vertices, triangles, colours = skeleton_mesh_arrays(joints, style, colours)
     mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(vertices), o3d.utility.Vector3iVector(triangles))
     mesh.vertex_colors = o3d.utility.Vector3dVector(colours)
     mesh.compute_vertex_normals()

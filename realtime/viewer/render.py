@@ -1,12 +1,13 @@
 """Drawing a ``SceneState`` with Open3D's legacy Visualizer: live window and offscreen snapshots alike.
 
 ``SceneGeometries`` owns the Open3D objects of one window and keeps them in step with a ``SceneState``
-(the skeleton mesh is rewritten in place, added or removed as people come and go, so the user's
-orbit is never reset). ``render_frame_to_image`` draws one frame offscreen: the legacy Visualizer
-with ``visible=False`` renders through EGL (Mesa) when there is no display.
+(each person's skeleton mesh is rewritten in place, added or removed as people come and go, so the
+user's orbit is never reset). ``render_frame_to_image`` draws one frame offscreen: the legacy
+Visualizer with ``visible=False`` renders through EGL (Mesa) when there is no display.
 
 Open3D's legacy Visualizer has no text overlay and cannot retitle its window, so the status line
-(FPS, latency, "waiting for stream") is a flat text mesh kept in front of the viewer's camera.
+(FPS, latency, "waiting for stream") and the people's id labels are flat text meshes kept in front of
+the viewer's camera (``realtime.viewer.text``), the same in the window and in snapshots.
 """
 from __future__ import annotations
 
@@ -16,32 +17,24 @@ import tempfile
 
 import numpy as np
 
-from realtime.viewer.geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, GRID_COLOUR, SkeletonStyle, frustum_lines,
-                                      grid_lines, make_line_set, skeleton_mesh_arrays, trail_mesh_arrays)
+from realtime.viewer.geometry import (BACKGROUND_COLOUR, FRUSTUM_COLOUR, GRID_COLOUR, TRAIL_COLOUR, SkeletonStyle,
+                                      frustum_lines, grid_lines, make_line_set, skeleton_mesh_arrays,
+                                      trail_mesh_arrays)
 from realtime.viewer.camera import CameraView, apply_view, default_view
 from realtime.viewer.scene import SceneState
+from realtime.viewer.text import hud_vertices, label_vertices, text_mesh
+from semgcn.skeleton import JOINT_INDEX
+
+_HEAD = JOINT_INDEX["head"]
 
 HUD_COLOUR = (0.92, 0.92, 0.92)
-_HUD_DEPTH_M = 0.2  # in front of the camera's fixed near plane (viewer_camera), behind nothing
 _BOUNDS_HALF_SIZE_M = 3.0
-_FONT_UNITS_PER_LINE = 16.0  # height of one text line in the units of TriangleMesh.create_text
-
-
-def hud_vertices(text_vertices: np.ndarray, view: CameraView, line_px: float = 18.0, margin_px: float = 12.0):
-    """Place text-mesh vertices (font units, y up) at the top-left of ``view``, facing its camera."""
-    k, d = view.intrinsic, _HUD_DEPTH_M
-    metres_per_px = d / k[1, 1]
-    scale = line_px / _FONT_UNITS_PER_LINE * metres_per_px
-    top = _FONT_UNITS_PER_LINE - 1.0  # fixed, so the text does not jump with the letters it holds
-    x = (margin_px - k[0, 2]) * d / k[0, 0] + text_vertices[:, 0] * scale
-    y = (margin_px - k[1, 2]) * d / k[1, 1] + (top - text_vertices[:, 1]) * scale  # font y up, camera y down
-    cam = np.column_stack([x, y, np.full(len(text_vertices), d)])
-    r, t = view.extrinsic[:3, :3], view.extrinsic[:3, 3]
-    return (cam - t) @ r  # camera -> display: R^T (p - t)
 
 
 class SceneGeometries:
-    """The Open3D objects of one Visualizer, kept in step with a ``SceneState``.
+    """The Open3D objects of one Visualizer, kept in step with a ``SceneState``: one skeleton mesh per
+    person in view (made when they appear, removed when they leave) and, with several people, one id
+    label per person.
 
     Args:
         vis: an Open3D legacy ``Visualizer`` whose window exists.
@@ -55,11 +48,13 @@ class SceneGeometries:
 
         self.vis, self.style = vis, style
         self.show_grid, self.show_frustum = show_grid, show_frustum
-        self.skeleton = o3d.geometry.TriangleMesh()
         self.grid, self.frustum = o3d.geometry.LineSet(), o3d.geometry.LineSet()
         self.trail = o3d.geometry.TriangleMesh()
         self.hud = o3d.geometry.TriangleMesh()
+        # Every geometry by name ("person 3", "label 3" come and go with the people), and those shown.
+        self._objects = {"grid": self.grid, "frustum": self.frustum, "trail": self.trail, "hud": self.hud}
         self._shown: set[str] = set()
+        self._colours: dict[int, object] = {}  # the colours each person's mesh was painted with
         option = vis.get_render_option()
         _soften_lights(option)
         option.background_color = np.asarray(BACKGROUND_COLOUR)
@@ -72,6 +67,16 @@ class SceneGeometries:
         self.bounds.triangles = o3d.utility.Vector3iVector([[0, 1, 2]])
         self._bounds_added = False
         self.set_view(None)
+
+    @property
+    def people_shown(self) -> list[int]:
+        """The ids whose skeleton meshes are in the window, in id order."""
+        return sorted(int(name.split()[1]) for name in self._shown if name.startswith("person "))
+
+    @property
+    def labels_shown(self) -> list[int]:
+        """The ids whose labels are in the window, in id order."""
+        return sorted(int(name.split()[1]) for name in self._shown if name.startswith("label "))
 
     def set_view(self, view: CameraView | None, centre=(0.0, 0.0, 0.0)) -> None:
         """Point the camera exactly at ``view`` (None: leave it), turning around ``centre`` from then on.
@@ -86,18 +91,18 @@ class SceneGeometries:
         centre = np.asarray(centre, dtype=np.float64)
         self.bounds.vertices = o3d.utility.Vector3dVector(np.stack([centre - corner, centre + corner, centre - corner]))
         for name in self._shown:
-            self.vis.remove_geometry(getattr(self, name), reset_bounding_box=False)
+            self.vis.remove_geometry(self._objects[name], reset_bounding_box=False)
         if self._bounds_added:  # the last one out empties the box (a reset refits it to what is left)
             self.vis.remove_geometry(self.bounds, reset_bounding_box=True)
         self.vis.add_geometry(self.bounds, reset_bounding_box=True)
         self._bounds_added = True
         for name in self._shown:
-            self.vis.add_geometry(getattr(self, name), reset_bounding_box=False)
+            self.vis.add_geometry(self._objects[name], reset_bounding_box=False)
         if view is not None:
             apply_view(self.vis, view)
 
     def _show(self, name: str, visible: bool) -> None:
-        geometry = getattr(self, name)
+        geometry = self._objects[name]
         if visible and name not in self._shown:
             self.vis.add_geometry(geometry, reset_bounding_box=False)  # keep the user's view
             self._shown.add(name)
@@ -106,6 +111,14 @@ class SceneGeometries:
         elif name in self._shown:
             self.vis.remove_geometry(geometry, reset_bounding_box=False)
             self._shown.discard(name)
+
+    def _forget(self, prefix: str, keep: set[int]) -> None:
+        """Remove the geometries named ``prefix <id>`` of the ids not in ``keep`` (people who left)."""
+        for name in [n for n in self._objects if n.startswith(prefix + " ") and int(n.split()[1]) not in keep]:
+            self._show(name, False)
+            del self._objects[name]
+            if prefix == "person":
+                self._colours.pop(int(name.split()[1]), None)
 
     def sync(self, state: SceneState) -> None:
         """Bring every geometry up to date with ``state`` (call after ``state.update`` / ``step``)."""
@@ -120,27 +133,60 @@ class SceneGeometries:
             r, t = state.camera_pose
             make_line_set(points @ r.T + t, lines, FRUSTUM_COLOUR, self.frustum)
         self._show("frustum", frustum_ok)
-        if state.joints is not None:
-            vertices, triangles, colours = skeleton_mesh_arrays(state.joints, self.style)
-            self.skeleton.vertices = o3d.utility.Vector3dVector(vertices)
-            if len(self.skeleton.triangles) != len(triangles):
-                self.skeleton.triangles = o3d.utility.Vector3iVector(triangles)
-                self.skeleton.vertex_colors = o3d.utility.Vector3dVector(colours)
-            self.skeleton.compute_vertex_normals()
-        self._show("skeleton", state.joints is not None)
-        vertices, triangles, colours = trail_mesh_arrays(state.trail_points())
+        for person in state.people:
+            self._sync_person(person)
+        self._forget("person", {p.id for p in state.people})
+        trailed = state.trailed
+        colour = trailed.colours.label if state.several and trailed is not None else TRAIL_COLOUR
+        vertices, triangles, colours = trail_mesh_arrays(state.trail_points(), colour=colour)
         if len(vertices):
             self.trail.vertices = o3d.utility.Vector3dVector(vertices)
             self.trail.triangles = o3d.utility.Vector3iVector(triangles)
             self.trail.vertex_colors = o3d.utility.Vector3dVector(colours)
             self.trail.compute_vertex_normals()
-        self._show("trail", state.joints is not None and len(vertices) > 0)
+        self._show("trail", state.trail_visible and len(vertices) > 0)
+
+    def _sync_person(self, person) -> None:
+        """Rewrite one person's mesh in place (made on their first frame; repainted if their colours change)."""
+        import open3d as o3d
+
+        name = f"person {person.id}"
+        mesh = self._objects.setdefault(name, o3d.geometry.TriangleMesh())
+        vertices, triangles, colours = skeleton_mesh_arrays(person.joints, self.style, person.colours)
+        mesh.vertices = o3d.utility.Vector3dVector(vertices)
+        if len(mesh.triangles) != len(triangles):
+            mesh.triangles = o3d.utility.Vector3iVector(triangles)
+        if self._colours.get(person.id) != person.colours:
+            mesh.vertex_colors = o3d.utility.Vector3dVector(colours)
+            self._colours[person.id] = person.colours
+        mesh.compute_vertex_normals()
+        self._show(name, True)
+
+    def set_labels(self, state: SceneState, view: CameraView) -> None:
+        """Put ``id N`` above each person's head as ``view`` sees it, in the person's colour (only for a
+        stream of several people; call again whenever the people or the camera moved)."""
+        import open3d as o3d
+
+        shown = set()
+        for person in state.people if state.several else []:
+            name = f"label {person.id}"
+            vertices, triangles = text_mesh(f"id {person.id}")
+            placed = label_vertices(vertices, view, person.joints[_HEAD])
+            if placed is None:  # behind the camera or off the screen
+                continue
+            label = self._objects.setdefault(name, o3d.geometry.TriangleMesh())
+            label.vertices = o3d.utility.Vector3dVector(placed)
+            label.triangles = o3d.utility.Vector3iVector(triangles)
+            label.paint_uniform_color(person.colours.label)
+            self._show(name, True)
+            shown.add(person.id)
+        self._forget("label", shown)
 
     def set_hud(self, text: str | None, view: CameraView) -> None:
         """Show ``text`` (one or more lines) at the top-left of ``view``; None hides it."""
         import open3d as o3d
 
-        vertices, triangles = _text_mesh(text or "")
+        vertices, triangles = text_mesh(text or "")
         if len(vertices):
             self.hud.vertices = o3d.utility.Vector3dVector(hud_vertices(vertices, view))
             self.hud.triangles = o3d.utility.Vector3iVector(triangles)
@@ -164,25 +210,6 @@ def _soften_lights(option) -> None:
         with open(path, "w") as handle:
             json.dump(settings, handle)
         option.load_from_json(path)
-
-
-def _text_mesh(text: str):
-    """Vertices (font units, y up) and triangles of ``text``; Open3D's text mesh has no line breaks."""
-    import open3d as o3d
-
-    vertices, triangles, count = [], [], 0
-    for row, line in enumerate(text.splitlines()):
-        if not line.strip():
-            continue
-        mesh = o3d.t.geometry.TriangleMesh.create_text(line, depth=0.0).to_legacy()
-        v = np.asarray(mesh.vertices).copy()
-        v[:, 1] -= row * _FONT_UNITS_PER_LINE * 1.3
-        vertices.append(v)
-        triangles.append(np.asarray(mesh.triangles) + count)
-        count += len(v)
-    if not vertices:
-        return np.zeros((0, 3)), np.zeros((0, 3), np.int32)
-    return np.concatenate(vertices), np.concatenate(triangles)
 
 
 def render_state_to_image(state: SceneState, width: int = 960, height: int = 720, view: CameraView | None = None,
@@ -212,6 +239,7 @@ def render_state_to_image(state: SceneState, width: int = 960, height: int = 720
         geometries.sync(state)
         view = view or default_view(state.look_at, width, height)
         geometries.set_view(view, state.look_at)
+        geometries.set_labels(state, view)
         if hud_text:
             geometries.set_hud(hud_text, view)
         vis.poll_events()

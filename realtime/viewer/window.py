@@ -3,7 +3,9 @@
 Each pass of the loop waits at most one display period for the stream (so frames are drawn as soon
 as they arrive and the mouse stays responsive when none do), draws only the newest frame, glides the
 look-at point towards the subject (the user's orbit and zoom are kept: only the point they turn
-around moves) and re-places the status text in front of the camera. Keys: F toggles following,
+around moves) and re-places the status text and the people's id labels in front of the camera.
+With several people the view follows the group's centre, each skeleton is drawn in its id's colour
+with ``id N`` above the head, and the status text lists the ids in view. Keys: F toggles following,
 R resets the view, Q or Esc closes the window (the viewer only: the pipeline runs on).
 """
 from __future__ import annotations
@@ -13,13 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from realtime.core.palette import legend
 from realtime.viewer.geometry import SkeletonStyle
 from realtime.viewer.receiver import ReceiverOptions, StreamReceiver, StreamStats
 from realtime.viewer.camera import current_view, default_view
 from realtime.viewer.render import SceneGeometries
 from realtime.viewer.scene import SceneOptions, SceneState
 
-LEGEND = "left blue   right orange   centre green"
+LEGEND = legend(False)  # the single-person stream's; status_text says which applies
 
 
 @dataclass
@@ -130,13 +133,16 @@ class LiveViewer:
         view, text = current_view(self.vis), self.status_text(now)
         if changed or text != self._hud_text or not np.allclose(view.extrinsic, self._hud_extrinsic):
             self.geometries.set_hud(text, view)
+            self.geometries.set_labels(self.state, view)  # the labels sit over the heads as seen now
             self._hud_text, self._hud_extrinsic = text, view.extrinsic
             self.vis.update_renderer()
         return True
 
     def status_text(self, now: float | None = None) -> str:
         """The status lines shown at the top-left of the window."""
-        lines = [self.stats.status_text(self.options.connect, now), LEGEND]
+        lines = [self.stats.status_text(self.options.connect, now), legend(self.state.several)]
+        if self.state.several and self.state.people:
+            lines.append("people in view: " + ", ".join(f"id {p.id}" for p in self.state.people))
         if self.receiver is not None and self.receiver.malformed:
             lines.append(f"{self.receiver.malformed} malformed messages skipped")
         if self.options.scene.coords == "world" and self.state.joints is not None and not self.state.world_shown:

@@ -94,6 +94,7 @@ def test_the_labels_differ_by_id_and_one_person_keeps_the_side_colours_and_no_la
     person = single.people[0]
     sides = {side: bgr(SIDE_COLOURS.side(side)) for side in ("left", "right", "centre")}
     for child, parent in BONES:
-        u, v = np.round(person.keypoints_2d[parent] + 0.4 * (person.keypoints_2d[child] - person.keypoints_2d[parent])).astype(int)
+        a, b = person.keypoints_2d[parent], person.keypoints_2d[child]
+        u, v = np.round(a + 0.4 * (b - a)).astype(int)
         assert _nearest(out[v, u], sides) == bone_side(child)
     assert not out[above_head].any()  # no id drawn for the single-person stream

@@ -83,3 +83,17 @@ class StreamingPublisher(threading.Thread):
         self.pub.close()
         self.ctx.term()
 
+
+
+def make_people_frame(index=0, ids=(3, 4, 9), roots=((-1.1, 0.0, 3.2), (0.0, 0.0, 3.6), (1.1, 0.0, 3.2)),
+                      t_capture=None) -> FrameResult:
+    """A frame of a several-people stream (schema semgcn.pose/2): T-poses with the given track ids at
+    the given camera-frame pelvis positions."""
+    people = []
+    for i, root in zip(ids, roots):
+        cam = t_pose().astype(np.float64) + root
+        keypoints = (500.0 * cam[:, :2] / cam[:, 2:] + [320.0, 240.0]).astype(np.float32)
+        people.append(PersonPose(id=i, keypoints_2d=keypoints, confidence=np.ones(16, np.float32), joints_3d=t_pose(),
+                                 root_translation=np.asarray(root, np.float32)))
+    return FrameResult(frame_index=index, t_capture=time.time() if t_capture is None else t_capture,
+                       image_size=(640, 480), source="test", people=people, wire_major=2)
