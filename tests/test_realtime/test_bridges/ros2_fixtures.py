@@ -35,9 +35,10 @@ def sensor_data_qos():
 
 
 class Listener:
-    """Subscribes to ``/semgcn/joints`` and ``/semgcn/markers`` with ``qos`` and keeps what arrives."""
+    """Subscribes to ``/semgcn/joints`` and ``/semgcn/markers`` with ``qos`` and keeps what arrives; with
+    ``person_ids``, also to each ``/semgcn/person_<id>/joints`` (kept in ``people[id]``)."""
 
-    def __init__(self, qos=None, name: str = "test_listener"):
+    def __init__(self, qos=None, name: str = "test_listener", person_ids: tuple[int, ...] = ()):
         import rclpy
         from geometry_msgs.msg import PoseArray
         from rclpy.context import Context
@@ -52,6 +53,9 @@ class Listener:
         qos = qos or rviz_default_qos()
         self.node.create_subscription(PoseArray, "/semgcn/joints", self.joints.append, qos)
         self.node.create_subscription(MarkerArray, "/semgcn/markers", self.markers.append, qos)
+        self.people: dict[int, list] = {pid: [] for pid in person_ids}
+        for pid in person_ids:
+            self.node.create_subscription(PoseArray, f"/semgcn/person_{pid}/joints", self.people[pid].append, qos)
         self._executor = SingleThreadedExecutor(context=self._context)
         self._executor.add_node(self.node)
         self._thread = threading.Thread(target=self._executor.spin, name=name, daemon=True)

@@ -138,3 +138,49 @@ def test_an_existing_bag_is_not_overwritten(bag, tmp_path):
     out, session = bag
     with pytest.raises(ValueError, match="exists"):
         export_ros2bag(session, out)
+
+
+def test_a_multi_person_session_gives_each_person_a_topic_and_the_chosen_one_the_joints_topic(tmp_path):
+    from tests.test_realtime.test_bridges.people_fixtures import SCHEDULE, people_frames
+
+    with Recorder(tmp_path / "people.mcap", {"source": "synthetic"}) as rec:
+        for frame in people_frames():
+            rec.consume(frame)
+    session = read_session(rec.path)
+    out = export_ros2bag(session, tmp_path / "people_ros2bag", frame="camera", person=12)
+    (mcap_file,) = out.glob("*.mcap")
+    by_topic: dict[str, list] = {}
+    for message in mcap_ros2_reader.read_ros2_messages(str(mcap_file)):
+        by_topic.setdefault(message.channel.topic, []).append(message.ros_msg)
+    index_of = {round(f.t_capture * 1e9): f.frame_index for f in session.frames}
+    for pid, span in SCHEDULE.items():  # their joints while in view, then 30 empty arrays (their markers' DELETE)
+        arrays = by_topic[f"/semgcn/person_{pid}/joints"]
+        end = min(span.last + 30, len(session.frames))
+        assert [index_of[_stamp(a)] for a in arrays] == list(range(span.first, end))
+        assert [len(a.poses) for a in arrays] == [16] * (span.last - span.first) + [0] * (end - span.last)
+        for array in arrays[:span.last - span.first]:
+            person = next(p for p in session.frames[index_of[_stamp(array)]].people if p.id == pid)
+            np.testing.assert_array_equal(_positions(array), person.joints_3d.astype(np.float64) + person.root_translation)
+    chosen = by_topic["/semgcn/joints"]  # --ros2-person 12: only ever person 12, else empty
+    assert len(chosen) == len(session.frames)
+    for array, frame in zip(chosen, session.frames):
+        twelve = [p for p in frame.people if p.id == 12]
+        assert len(array.poses) == 16 * len(twelve)
+        if twelve:
+            np.testing.assert_array_equal(_positions(array), twelve[0].joints_3d.astype(np.float64)
+                                          + twelve[0].root_translation)
+    kinds = [{(m.ns, m.action) for m in a.markers} for a in by_topic["/semgcn/markers"]]
+    assert kinds[70] == {("person_3", 2), ("person_8", 0), ("person_12", 0)}  # 3 deleted, the others kept
+    meta = _yaml((out / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    counts = {t["topic_metadata"]["name"]: t["message_count"] for t in meta["topics_with_message_count"]}
+    assert {t: counts[t] for t in counts if "person_" in t} == {"/semgcn/person_3/joints": 90,
+                                                                 "/semgcn/person_8/joints": 140,
+                                                                 "/semgcn/person_12/joints": 120}
+
+
+def _stamp(message) -> int:
+    return message.header.stamp.sec * 10**9 + message.header.stamp.nanosec
+
+
+def _positions(pose_array) -> np.ndarray:
+    return np.array([[p.position.x, p.position.y, p.position.z] for p in pose_array.poses])
