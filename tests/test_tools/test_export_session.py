@@ -127,10 +127,11 @@ def test_csv_has_one_row_per_frame_with_exact_values(session, tmp_path):
     assert main([str(path), "--to", "csv", "--out", str(out)]) == 0
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == csv_columns(False) and len(csv_columns(False)) == 4 + 16 * 6
+    assert list(rows[0]) == csv_columns(False) and len(csv_columns(False)) == 5 + 16 * 6
     assert len(rows) == len(frames)
     for row, frame in zip(rows, frames):
         assert int(row["frame_index"]) == frame.frame_index and row["has_person"] == str(int(frame.has_person))
+        assert row["person_id"] == ("0" if frame.has_person else "")  # a single-person stream's person is 0
         assert float(row["t_capture"]) == pytest.approx(frame.t_capture, abs=1e-6)
         if frame.has_person:
             got = np.array([[float(row[f"{n}_{a}"]) for a in "xyz"] for n in JOINT_NAMES], np.float32)

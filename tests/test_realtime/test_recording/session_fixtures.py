@@ -79,3 +79,31 @@ def encoded(frames: list[FrameResult], latency: float = 0.02) -> list[list[bytes
     for f in frames:
         f.t_publish, f.timings_ms, f.encoded = f.t_capture + latency, {"detector": 9.5, "lifter": 1.25}, None
     return [encode(f) for f in frames]
+
+
+#: Who is in view in ``synthetic_people_frames``: id -> (first frame, end frame) spans, and where.
+PEOPLE_SPANS = {2: [(0, 90)], 5: [(0, 40), (70, 90)], 8: [(20, 90)]}
+PEOPLE_ROOTS = {2: (-1.2, -0.1, 3.4), 5: (0.0, 0.0, 4.0), 8: (1.3, 0.1, 3.1)}
+
+
+def synthetic_people_frames(n: int = 90, t0: float = 1.7e9) -> list[FrameResult]:
+    """Frames of a several-people stream (schema semgcn.pose/2): three rigid bodies with their own
+    motion, each at their own place, coming and going as ``PEOPLE_SPANS`` says (person 5 leaves for
+    30 frames, person 8 arrives at frame 20)."""
+    poses = {person_id: synthetic_poses(n, seed=person_id) for person_id in PEOPLE_SPANS}
+    rng = np.random.default_rng(7)
+    frames = []
+    for i in range(n):
+        frame = FrameResult(frame_index=i, t_capture=t0 + i / FPS, image_size=(640, 480), source="synthetic",
+                            wire_major=2)
+        for person_id, spans in PEOPLE_SPANS.items():
+            if not any(start <= i < end for start, end in spans):
+                continue
+            root = np.array(PEOPLE_ROOTS[person_id]) + [0.005 * i, 0.0, 0.0]  # everybody drifts right
+            cam = poses[person_id][i].astype(np.float64) + root
+            frame.people.append(PersonPose(
+                id=person_id, keypoints_2d=(600.0 * cam[:, :2] / cam[:, 2:] + [320.0, 240.0]).astype(np.float32),
+                confidence=rng.uniform(0.5, 1.0, NUM_JOINTS).astype(np.float32), joints_3d=poses[person_id][i],
+                root_translation=root.astype(np.float32)))
+        frames.append(frame)
+    return frames
