@@ -109,3 +109,35 @@ def test_replay_into_a_recorder_copies_the_session(session_path, tmp_path):
         assert a.has_person == b.has_person
         if a.has_person:
             np.testing.assert_array_equal(a.joints_3d, b.joints_3d)
+
+
+def test_a_session_of_several_people_replays_with_everybody_and_their_ids(tmp_path):
+    from realtime.subscriber import Subscriber
+    from tests.test_realtime.test_recording.session_fixtures import synthetic_people_frames
+
+    frames = synthetic_people_frames(45)
+    rec = Recorder(tmp_path / "people.mcap", {"source": "synthetic"})
+    for parts in encoded(frames):
+        rec.write(parts)
+    rec.close()
+    publisher = Publisher(PublisherOptions(address="tcp://127.0.0.1:0", sndhwm=1000))  # a burst: keep it all
+    subscriber = Subscriber(publisher.address, rcvhwm=1000)
+    try:
+        assert publisher.wait_for_subscribers(1, 10.0)
+        sent = replay_session(rec.path, [publisher], speed=None)
+        received = []
+        while len(received) < sent:
+            frame = subscriber.recv(timeout_ms=2000)
+            assert frame is not None, f"only {len(received)} of {sent} frames arrived"
+            received.append(frame)
+    finally:
+        subscriber.close()
+        publisher.close()
+    assert sent == len(frames) and {len(f.people) for f in received} == {2, 3}  # person 5 leaves for a while
+    for got, want in zip(received, frames):
+        assert got.wire_major == 2 and got.frame_index == want.frame_index
+        assert [p.id for p in got.people] == [p.id for p in want.people]
+        for a, b in zip(got.people, want.people):
+            np.testing.assert_array_equal(a.joints_3d, b.joints_3d)
+            np.testing.assert_array_equal(a.root_translation, b.root_translation)
+            np.testing.assert_array_equal(a.keypoints_2d, b.keypoints_2d)
