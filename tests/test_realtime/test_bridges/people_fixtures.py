@@ -78,3 +78,13 @@ def isolated_skeletons(frames: list[FrameResult]) -> dict[int, dict[int, object]
 def present(frames: list[FrameResult], pid: int) -> list[bool]:
     """Whether person ``pid`` is in each frame."""
     return [any(p.id == pid for p in f.people) for f in frames]
+
+
+def drawn_and_deleted(index: int, schedule: dict[int, Span] | None = None,
+                      deletion_frames: int = 30) -> tuple[set[int], set[int]]:
+    """Who a scene of frame ``index`` draws, and whose drawings it deletes (left less than
+    ``deletion_frames`` ago, ``SceneBuilder.repeat_deletions``)."""
+    schedule = SCHEDULE if schedule is None else schedule
+    drawn = {pid for pid, s in schedule.items() if s.first <= index < s.last}
+    deleted = {pid for pid, s in schedule.items() if s.last <= index < s.last + deletion_frames}
+    return drawn, deleted

@@ -103,3 +103,21 @@ def test_the_pose_channel_is_unchanged_and_the_scene_can_be_left_out(tmp_path):
     assert _read(without) == {}
     plain = read_session(without)
     assert [f.encoded.parts for f in with_scene.frames] == [f.encoded.parts for f in plain.frames]
+
+
+def test_several_people_are_one_entity_each_and_who_leaves_is_deleted_while_the_others_stay(tmp_path):
+    from tests.test_realtime.test_bridges.people_fixtures import drawn_and_deleted, people_frames
+
+    frames = people_frames()
+    scenes = _read(_record(tmp_path, frames))["/semgcn/scene"]
+    assert len(scenes) == len(frames)
+    for frame, (_, scene) in zip(frames, scenes):
+        drawn, deleted = drawn_and_deleted(frame.frame_index)
+        entities = {e["id"]: e for e in scene["entities"]}
+        assert set(entities) == {f"person_{pid}" for pid in drawn}, frame.frame_index
+        assert {(d["id"], d["type"]) for d in scene["deletions"]} == {(f"person_{pid}", "MATCHING_ID") for pid in deleted}
+        for person in frame.people:
+            entity = entities[f"person_{person.id}"]
+            assert entity["metadata"] == [{"key": "person_id", "value": str(person.id)}]
+            centres = np.array([[s["pose"]["position"][k] for k in "xyz"] for s in entity["spheres"]])
+            np.testing.assert_array_equal(centres, person.joints_3d.astype(np.float64) + person.root_translation)
