@@ -68,3 +68,26 @@ def test_a_session_is_replayed_into_the_consumer_at_its_pace(tmp_path):
     assert elapsed >= 29 / 30 / 4 - 0.01  # paced: one second of recording at 4x speed
     assert [f.frame_index for f in consumer.frames] == list(range(30))
     assert all(f.header["replay"]["session"] == "s.mcap" for f in consumer.frames)
+
+
+def test_a_multi_person_stream_feeds_every_person_with_their_id():
+    from tests.test_realtime.test_bridges.people_fixtures import people_frames
+
+    frames = people_frames(40)
+    messages = encoded(frames)
+    with Publisher(PublisherOptions(address="tcp://127.0.0.1:*")) as publisher:
+        consumer, stop = Collect(), threading.Event()
+        args = _args("--connect", publisher.address, "--max-frames", "40", "--timeout", "5")
+        feeding = threading.Thread(target=lambda: setattr(consumer, "result", run_feed(consumer, args, stop)))
+        feeding.start()
+        assert publisher.wait_for_subscribers(1, 5.0)
+        time.sleep(0.1)
+        for parts in messages:
+            publisher.send(parts)
+        feeding.join(10)
+    assert consumer.result.frames == 40 and consumer.result.malformed == 0
+    for got, sent in zip(consumer.frames, frames):
+        assert got.wire_major == 2 and [p.id for p in got.people] == [p.id for p in sent.people]
+        for mine, theirs in zip(got.people, sent.people):
+            np.testing.assert_array_equal(mine.joints_3d, theirs.joints_3d)
+            np.testing.assert_array_equal(mine.root_translation, theirs.root_translation)

@@ -90,3 +90,25 @@ def test_the_published_skeleton_and_landmarks_come_back_from_the_wire():
     np.testing.assert_allclose(rebuilt.root_position, original.root_position, atol=1e-6)
     assert rebuilt.frame == "camera" and rebuilt.calibrated == original.calibrated
     assert decoded.header["skeleton"]["rig"] == "semgcn.humanoid/1"
+
+
+def test_a_multi_person_frame_describes_each_persons_skeleton_so_none_is_read_with_anothers_state():
+    from tests.test_realtime.test_bridges.people_fixtures import people_frames
+
+    stage = SkeletonStage()  # publish: on the stream, as run_live's
+    for frame in people_frames(40):  # person 3 from frame 0, 8 from 10, 12 from 30 (30 frames to hold)
+        stage.process(frame)
+    skeletons = frame.header["skeletons"]
+    assert [(e["id"], e["calibrated"]) for e in skeletons] == [(3, True), (8, True), (12, False)]
+    assert frame.header["skeleton"]["calibrated"] is True  # version 1's field: the first person
+    back = decode(encode(frame))
+    rebuilt = {p.id: skeleton_from_arrays(p, back.header) for p in back.people}
+    assert {pid: sk.calibrated for pid, sk in rebuilt.items()} == {3: True, 8: True, 12: False}
+    for person in frame.people:
+        np.testing.assert_allclose(rebuilt[person.id].rest_offsets, person.skeleton.rest_offsets, atol=1e-6)
+    others = {"skeleton": {"calibrated": False, "lengths_version": 5},
+              "skeletons": [{"id": 12, "calibrated": False, "lengths_version": 5}]}
+    stranger = skeleton_from_arrays(PersonPose(id=99, extra_arrays=dict(back.people[0].extra_arrays)), others)
+    assert (stranger.calibrated, stranger.lengths_version) == (True, 0)  # no entry of theirs: defaults, not another's
+    broken = {"skeletons": [{"id": 3, "lengths_version": "many"}, "junk"]}
+    assert skeleton_from_arrays(back.people[0], broken).lengths_version == 0  # a bad header never raises
