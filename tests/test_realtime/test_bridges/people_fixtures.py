@@ -88,3 +88,26 @@ def drawn_and_deleted(index: int, schedule: dict[int, Span] | None = None,
     drawn = {pid for pid, s in schedule.items() if s.first <= index < s.last}
     deleted = {pid for pid, s in schedule.items() if s.last <= index < s.last + deletion_frames}
     return drawn, deleted
+
+
+def churn_frames(n: int = 90, seed: int = 4, most: int = 6, t0: float = 1.7e9) -> list[FrameResult]:
+    """People coming and going at random, every few frames (new ids, some back after a gap, up to
+    ``most`` at once), each with a body of their own; now and then a person the lifter gave no joints."""
+    rng = np.random.default_rng(seed)
+    bodies: dict[int, np.ndarray] = {}
+    inside: list[int] = []
+    frames = []
+    for i in range(n):
+        inside = [pid for pid in inside if rng.random() < 0.9]
+        if len(inside) < most and rng.random() < 0.35:
+            inside.append(len(bodies))
+            bodies[len(bodies)] = synthetic_poses(n, seed=len(bodies)) * rng.uniform(0.75, 1.25)
+        frame = FrameResult(frame_index=i, t_capture=t0 + i / FPS, image_size=(640, 480), source="churn",
+                            wire_major=2)
+        for pid in inside:
+            person = _person(pid, bodies[pid][i], Span(0, n, 1.0, 0.4 * (pid % 5) - 0.8), rng)
+            if rng.random() < 0.03:
+                person.joints_3d = None
+            frame.people.append(person)
+        frames.append(frame)
+    return frames

@@ -144,3 +144,21 @@ def test_the_bridge_command_plays_a_v2_session_following_the_person_asked_for(tm
         got = [whose[positions(p).tobytes()] for p in listener.people[pid] if p.poses]
         assert len(got) >= 0.5 * (SCHEDULE[pid].last - SCHEDULE[pid].first), pid
         assert {owner for owner, _ in got} == {pid}
+
+
+def test_people_coming_and_going_every_few_frames_make_and_destroy_their_topics_without_a_hitch():
+    from tests.test_realtime.test_bridges.people_fixtures import churn_frames
+
+    frames = churn_frames()
+    bridge = Ros2Bridge(Ros2Options(frame="camera", domain_id=DOMAIN_ID, node_name="churn_bridge"))
+    try:
+        for frame in frames:
+            bridge.consume(frame)
+        topics = set(bridge.person_topics)
+        published = {name for name, _ in bridge._node.get_publisher_names_and_types_by_node("churn_bridge", "/")}
+    finally:
+        bridge.close()
+    drawn_lately = {p.id for f in frames[-DELETION_FRAMES - 1:] for p in f.people if p.joints_3d is not None}
+    assert topics == {f"/semgcn/person_{pid}/joints" for pid in drawn_lately}
+    assert topics <= published and not {t for t in published if "person_" in t} - topics  # the rest destroyed
+    assert bridge.frames == len(frames) and len({p.id for f in frames for p in f.people}) > len(topics)

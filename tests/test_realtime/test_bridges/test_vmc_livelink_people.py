@@ -191,3 +191,31 @@ def test_the_live_link_command_line_sends_the_chosen_subject_and_every_person_un
             if subject in doc:
                 expected = 100 * reference[pid][i].positions @ SOLVER_TO_UNREAL.T
                 assert np.abs(_livelink_positions(doc[subject]) - expected).max() < 0.1, (i, subject)  # cm
+
+
+def test_people_coming_and_going_every_few_frames_never_break_a_bundle_or_a_datagram():
+    from realtime.bridges.livelink import LiveLinkSender
+    from tests.test_realtime.test_bridges.people_fixtures import churn_frames
+
+    frames = churn_frames()
+    assert len({p.id for f in frames for p in f.people}) >= 8
+    with OscReceiver() as osc, UdpReceiver() as udp:
+        vmc, livelink = VmcSender("127.0.0.1", osc.port), LiveLinkSender("127.0.0.1", udp.port)
+        for frame in frames:
+            vmc.consume(frame)
+            livelink.consume(frame)
+            time.sleep(0.001)
+        vmc.close()
+        livelink.close()
+        bundles = osc.wait_for(len(frames))
+    assert len(bundles) == len(frames)
+    for bundle in bundles:
+        ok, bones, root = _vmc_view(bundle)
+        assert len(bones) == (19 if ok[3] else 0)
+        if bones:
+            np.testing.assert_allclose(np.linalg.norm([b[3:] for b in bones.values()], axis=1), 1.0, atol=1e-5)
+    assert len(udp.datagrams) >= 0.8 * sum(1 for f in frames if f.people)
+    for data in udp.datagrams:
+        for subject, bones in json.loads(data).items():
+            assert subject == "SemGCN" or subject.startswith("SemGCN_")
+            assert [b["Name"] for b in bones][:2] == ["Root", "Hips"] and len(bones) == 20
