@@ -25,7 +25,6 @@ drops it when the person leaves, like ``realtime.core.smoothing.SmoothingStage``
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,14 +68,24 @@ def body_speed_2d(previous: np.ndarray, current: np.ndarray, dt: float) -> float
     return float(np.median(step) / max(size, 1e-6) / max(dt, 1e-6))
 
 
+def _paths() -> np.ndarray:
+    """``(16, 15)``: 1 where bone k lies on the way from the pelvis to joint j."""
+    path = np.zeros((len(BONES) + 1, len(BONES)))
+    for k, (child, parent) in enumerate(BONES):       # parents come first
+        path[child] = path[parent]
+        path[child, k] = 1.0
+    return path
+
+
+_PATHS = _paths()
+
+
 def with_bone_lengths(joints: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``(16, 3)`` joints rebuilt from the pelvis with the same bone directions and the given lengths."""
+    """``(16, 3)`` joints rebuilt from the pelvis with the same bone directions and the given lengths
+    (each joint: the pelvis plus the bones on its way, one matrix product)."""
     vectors = joints[_CHILD] - joints[_PARENT]
     units = vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-9)
-    out = joints.copy()
-    for k, (child, parent) in enumerate(BONES):       # parents come first
-        out[child] = out[parent] + lengths[k] * units[k]
-    return out
+    return joints[ROOT] + _PATHS @ (lengths[:, None] * units)
 
 
 class TemporalFilter:
@@ -91,7 +100,7 @@ class TemporalFilter:
         opt = self.options
         self._alpha = np.array([opt.alpha, opt.alpha, opt.depth_alpha])
         self._beta = np.array([opt.beta, opt.beta, opt.depth_beta])
-        self._lengths: deque[np.ndarray] = deque(maxlen=max(opt.bone_history, 1))
+        self._lengths = np.zeros((max(opt.bone_history, 1), len(BONES)))  # a ring of recent bone lengths
         self.reset()
 
     def __call__(self, joints_3d: np.ndarray | None, keypoints_2d: np.ndarray | None, t: float) -> np.ndarray | None:
@@ -117,8 +126,10 @@ class TemporalFilter:
         if not self.options.bone_history:
             return steady.astype(np.float32)
         lengths = np.linalg.norm(pose[_CHILD] - pose[_PARENT], axis=-1)
-        self._lengths.append((lengths + lengths[_PARTNER]) / 2)
-        return with_bone_lengths(steady, np.median(np.stack(self._lengths), axis=0)).astype(np.float32)
+        self._lengths[self._count % len(self._lengths)] = (lengths + lengths[_PARTNER]) / 2
+        self._count += 1
+        median = np.median(self._lengths[:min(self._count, len(self._lengths))], axis=0)
+        return with_bone_lengths(steady, median).astype(np.float32)
 
     def _restart(self, t: float, keypoints: np.ndarray | None) -> bool:
         dt = t - self._t
@@ -133,7 +144,7 @@ class TemporalFilter:
         self._t: float | None = None
         self._position = self._velocity = None
         self._keypoints: np.ndarray | None = None
-        self._lengths.clear()
+        self._count = 0
 
 
 class TemporalStage:
