@@ -87,12 +87,17 @@ def rendered(args, name: str, people: set[str] | None, exclude: set[str]) -> dic
     lifted = np.zeros(data["joints_3d"].shape, np.float32)
     lifted[found] = lifter.predict(data["detected_2d"][found], image_size=data["image_size"][found],
                                    focal=data["focal"][found], center=data["center"][found])
+    exact = np.zeros_like(lifted)
+    exact[found] = lifter.predict(data["true_2d"][found], image_size=data["image_size"][found],
+                                  focal=data["focal"][found], center=data["center"][found])
+    runs = {f"{stage}": (make, lifted) for stage, make in STAGES.items()}
+    runs["none, exact 2D instead of BlazePose's (reference)"] = (STAGES["none"], exact)
     results = {}
-    for stage, make in STAGES.items():
+    for stage, (make, poses) in runs.items():
         per_chunk = []
         for c in np.unique(data["chunk"]):
             rows = (data["chunk"] == c)
-            out = run_stage(make, lifted[rows], data["detected_2d"][rows], found[rows])
+            out = run_stage(make, poses[rows], data["detected_2d"][rows], found[rows])
             keep = found[rows]
             per_chunk.append(sequence_figures(out[keep].astype(np.float64), data["joints_3d"][rows][keep].astype(np.float64)))
         results[stage] = {k: float(np.mean([f[k] for f in per_chunk])) for k in per_chunk[0]}
@@ -179,6 +184,8 @@ P1 and P2 in mm; bone dir = mean angle between predicted and true bones; accel e
 between the second differences of the predicted and true joint tracks (jitter), depth accel = the same
 for the camera z alone; lag = frames by which the predicted motion trails the truth (velocity matching,
 `semgcn.metrics.lag_frames`; it includes BlazePose's own smoothing, so compare a stage with "none");
+the reference row lifts the exact projections of the same frames instead of BlazePose's 2D: the
+difference to "none" is what the real detector costs;
 bone length CV = median coefficient of variation of a bone's length over a sequence.
 
 {body}
