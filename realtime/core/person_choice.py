@@ -18,6 +18,9 @@ the multi-person tracker keeps a lost person's id to give it back, ``PeopleOptio
 person hidden for a moment comes back with their id and is still the chosen one, rather than the
 avatar being handed to somebody else, with another body's bone lengths, and back. While the chosen
 person is missing, ``choose`` returns None (VMC says "tracking lost" and receivers hold the pose).
+The hold is for streams of several people (``FrameResult.wire_major == 2``): a pipeline that follows
+one person has nobody to hand over to, and gives a person found again after being lost a new id, so
+there whoever is in view is chosen at once.
 Time is the scene's: a replayed frame's recorded capture time (``header["replay"]``), since a replay
 at ``--speed 0`` or ``3`` squeezes the clock it is stamped with, else ``FrameResult.timestamp``.
 """
@@ -95,7 +98,7 @@ class PersonSelector:
             self.reset()
         self._last_t = t
         present = {person.id: person for person in frame.people}
-        self._remember(present, t)
+        self._remember(present, t, self.hold_s if frame.wire_major == 2 else 0.0)
         if self.choice != FIRST:
             return present.get(self.choice)
         if self.chosen_id is not None and self.chosen_id not in self._last_seen:  # they left
@@ -112,10 +115,10 @@ class PersonSelector:
         if self.choice == FIRST:
             self.chosen_id = None
 
-    def _remember(self, present: dict[int, PersonPose], t: float) -> None:
+    def _remember(self, present: dict[int, PersonPose], t: float, hold_s: float) -> None:
         for place, person_id in enumerate(present):
             self._first_seen.setdefault(person_id, (self._frames, place))
             self._last_seen[person_id] = t
         self._frames += 1
-        for gone in [pid for pid, seen in self._last_seen.items() if t - seen > self.hold_s]:
+        for gone in [pid for pid, seen in self._last_seen.items() if pid not in present and t - seen > hold_s]:
             del self._last_seen[gone], self._first_seen[gone]  # a returning id is a new person

@@ -14,9 +14,10 @@ from realtime.core.records import FrameResult, PersonPose
 FPS = 30.0
 
 
-def _frame(i: int, ids: list[int], t0: float = 100.0, **fields) -> FrameResult:
+def _frame(i: int, ids: list[int], t0: float = 100.0, wire_major: int = 2, **fields) -> FrameResult:
     people = [PersonPose(id=pid, joints_3d=np.zeros((16, 3), np.float32)) for pid in ids]
-    return FrameResult(frame_index=i, t_capture=t0 + i / FPS, image_size=(64, 64), people=people, **fields)
+    return FrameResult(frame_index=i, t_capture=t0 + i / FPS, image_size=(64, 64), people=people,
+                       wire_major=wire_major, **fields)
 
 
 def _chosen(selector: PersonSelector, timeline: list[list[int]], **fields) -> list[int | None]:
@@ -49,6 +50,12 @@ def test_a_person_missing_for_less_than_the_hold_comes_back_chosen_rather_than_h
     timeline = [[1, 2]] * 10 + [[2]] * 20 + [[1, 2]] * 10  # 20 frames = 0.67 s < 1.5 s
     chosen = _chosen(PersonSelector(), timeline)
     assert chosen == [1] * 10 + [None] * 20 + [1] * 10
+
+
+def test_a_single_person_stream_has_nobody_to_hand_over_to_so_a_person_found_again_is_chosen_at_once():
+    timeline = [[0]] * 5 + [[]] * 10 + [[1]] * 5  # one-person pipeline: lost, then found under a new id
+    assert _chosen(PersonSelector(), timeline, wire_major=1) == [0] * 5 + [None] * 10 + [1] * 5
+    assert _chosen(PersonSelector(), timeline) == [0] * 5 + [None] * 15  # several people: 0 is held
 
 
 def test_an_explicit_id_is_followed_only_when_in_view():
