@@ -15,6 +15,10 @@ made, so that listing it here costs nothing to a user who does not use it.
 A consumer that drives a rig with bone rotations says so with ``needs_skeleton = True``; the app then
 adds the ``solve`` stage (``realtime.core.skeleton_stage``), which sets ``person.skeleton`` for it. Fed
 from a stream or a recording, such a bridge gets its skeletons from ``realtime.bridges.skeletons``.
+
+Several people: a bridge that follows one person (VMC's avatar, Live Link's subject, ROS 2's
+``/semgcn/joints``) picks them with ``realtime.core.person_choice.PersonSelector`` and offers the
+choice as ``--<bridge>-person first|ID``; every person keeps their own skeleton state (by id).
 """
 
 #: Bridge modules under ``realtime.bridges`` that ``run_live.py`` offers, in the order they run.

@@ -3,7 +3,9 @@
 In ``run_live.py`` the ``solve`` stage has already set ``person.skeleton``. A frame decoded from a
 stream or a recording carries the skeleton as arrays when the producer ran the stage
 (``realtime.core.skeleton_stage.skeleton_from_arrays``); otherwise the bridge solves it itself on the
-decoded joints with its own ``SkeletonStage`` (swing-only where the stream carries no landmarks).
+decoded joints with its own ``SkeletonStage`` (swing-only where the stream carries no landmarks),
+which keeps each person's bone lengths and continuity by person id, as in ``run_live.py``: with
+several people in view, everybody is solved, each on their own state.
 """
 from __future__ import annotations
 
