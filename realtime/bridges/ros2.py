@@ -110,7 +110,9 @@ def _rclpy_modules():
 
 
 class Ros2Bridge:
-    """A pipeline consumer publishing each frame on ``/semgcn/joints`` and ``/semgcn/markers``.
+    """A pipeline consumer publishing each frame on ``/semgcn/joints`` (the chosen person) and
+    ``/semgcn/markers`` (everybody), and, for a multi-person stream, on each person's
+    ``/semgcn/person_<id>/joints`` (module docstring).
 
     Raises:
         Ros2Unavailable: when the ROS 2 wheels are missing.
