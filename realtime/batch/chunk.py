@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 from realtime.batch.engines import engines_for, load_count
 from realtime.batch.frames import Chunk, InputError, InputInfo, read_frames
-from realtime.batch.redetect import RedetectingDetector
+from realtime.batch.redetect import EveryFrameDetector, RedetectingDetector
 from realtime.batch.settings import OfflineSettings
 from realtime.core.capture import CapturedFrame
 from realtime.core.pipeline import Pipeline, PipelineOptions
@@ -74,11 +74,15 @@ def detect_and_lift(frames: Iterable[CapturedFrame], settings: OfflineSettings,
     """Every frame of ``frames`` through ``Pipeline.process`` (module docstring); the records, without
     their images, and the re-detection counts."""
     engines = engines_for(settings)
-    detector = RedetectingDetector(engines.detector, settings.redetect)
+    detector = RedetectingDetector(engines.detector, settings.redetect) if settings.detector_tracking \
+        else EveryFrameDetector(engines.detector)
     detector.reset()  # a chunk never inherits the tracking of the worker's previous task
     factory = calibration_factory(settings)
+    options = PipelineOptions(lost_below=settings.lost_below)
+    if settings.max_people > 1:
+        options.max_people = settings.max_people  # frames then travel as semgcn.pose/2
     pipeline = Pipeline(detector, engines.lifter, [], calibration=(lambda size: LensOnly(factory(size))) if factory else None,
-                        backends=engines.names, options=PipelineOptions(lost_below=settings.lost_below))
+                        backends=engines.names, options=options)
     records, pending = [], 0
     for frame in frames:
         result = pipeline.process(frame)

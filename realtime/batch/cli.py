@@ -1,4 +1,4 @@
-"""Offline: a folder of videos to 3D, in this process or on a Ray cluster (docs/offline.md).
+"""The command line of offline processing, ``python -m tools.process`` (docs/offline.md).
 
     python -m tools.process clips/*.mp4 --out out/ --to bvh,csv,json
     python -m tools.process clips/ shots/ --out out/ --calibration cam.json --height 1.78
@@ -25,6 +25,8 @@ from realtime.batch.settings import FORMATS, OfflineSettings, SmoothingSettings
 from realtime.core.cli import MAX_THREADS, OneLineParser, bounded, configure_logging, new_file, output_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
+DESCRIPTION = ("Offline: recorded videos and image folders to 3D sessions (MCAP) and exports, in this process "
+               "or on a Ray cluster, looking both ways in time (docs/offline.md).")
 
 
 def formats(text: str) -> tuple[str, ...]:
@@ -39,7 +41,7 @@ def formats(text: str) -> tuple[str, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = OneLineParser(prog="python -m tools.process", description=__doc__.split("\n\n")[0],
+    p = OneLineParser(prog="python -m tools.process", description=DESCRIPTION,
                       epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, image folders, images, folders of "
                    "videos, or glob patterns (quote them to let this command expand '**')")
@@ -64,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"ONNX Runtime threads per process (0 to {MAX_THREADS}; 0: all cores; default: %(default)s)")
     eng.add_argument("--lifter", choices=LIFTER_BACKENDS, default="onnxruntime", help="default: %(default)s")
     eng.add_argument("--lifter-model", metavar="FILE", help="lifter weights (default: the shipped model)")
+    eng.add_argument("--max-people", type=bounded(int, 1, 16), default=1, metavar="N",
+                     help="people the detector follows at once (1 to 16; default: %(default)s)")
     eng.add_argument("--lost-below", type=bounded(float, 0.0, 0.99), default=0.0, metavar="C",
                      help="as run_live.py --lost-below (0 to 0.99)")
     off = p.add_argument_group("offline quality")
@@ -72,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     off.add_argument("--redetect-below", type=bounded(float, 0.0, 1.0), default=RedetectOptions.min_confidence,
                      metavar="C", help="mean joint confidence under which a tracked pose is re-checked (0 to 1; "
                      "default: %(default)s)")
+    off.add_argument("--tracking", action=argparse.BooleanOptionalAction, default=True,
+                     help="BlazePose's tracking from frame to frame (default: on); --no-tracking runs the person "
+                          "detector on every frame: slower, but chunks then give exactly what one pass gives")
     off.add_argument("--detector-smoothing", action=argparse.BooleanOptionalAction, default=False,
                      help="keep BlazePose's own causal landmark smoothing (default: off; the zero-phase smoothing replaces it)")
     off.add_argument("--smooth", action=argparse.BooleanOptionalAction, default=True,
@@ -102,7 +109,8 @@ def settings_from(args: argparse.Namespace) -> OfflineSettings:
     smoothing = replace(SmoothingSettings(), enabled=args.smooth, cutoff_hz=args.cutoff, depth_cutoff_hz=args.depth_cutoff)
     redetect = RedetectOptions(enabled=args.redetect, min_confidence=args.redetect_below)
     return OfflineSettings(detector=args.detector, detector_threads=args.detector_threads,
-                           detector_smoothing=args.detector_smoothing, redetect=redetect, lifter=args.lifter,
+                           detector_smoothing=args.detector_smoothing, detector_tracking=args.tracking,
+                           max_people=args.max_people, redetect=redetect, lifter=args.lifter,
                            lifter_model=args.lifter_model, calibration=args.calibration, height=args.height,
                            scale=args.scale, world=args.world, up=args.up, lost_below=args.lost_below,
                            image_fps=args.fps, chunk_frames=args.chunk_frames, overlap=args.overlap,
@@ -157,6 +165,3 @@ def main(argv: list[str] | None = None) -> int:
             json.dump([asdict(o) for o in outcomes], handle, indent=2)
     return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -31,7 +31,7 @@ class Engines:
 
 def engines_for(settings: OfflineSettings) -> Engines:
     """This process's engines for ``settings`` (loaded on the first call only)."""
-    return _load(settings.detector, settings.detector_threads, settings.detector_smoothing,
+    return _load(settings.detector, settings.detector_threads, settings.detector_smoothing, settings.max_people,
                  settings.lifter, settings.lifter_model)
 
 
@@ -41,14 +41,16 @@ def load_count() -> int:
 
 
 @functools.lru_cache(maxsize=1)
-def _load(detector: str, threads: int, smoothing: bool, lifter: str, lifter_model: str | None) -> Engines:
+def _load(detector: str, threads: int, smoothing: bool, max_people: int, lifter: str,
+          lifter_model: str | None) -> Engines:
     from engines.detector import PoseDetector
     from realtime.app.build import make_lifter
 
     global _loads
     _loads += 1
     log.info("process %d loads the detector (%s) and the lifter (%s)", os.getpid(), detector, lifter)
-    pose = PoseDetector(backend=detector, threads=threads, smoothing=smoothing)
+    several = {"max_people": max_people} if max_people > 1 else {}  # (a detector option only since issue 14)
+    pose = PoseDetector(backend=detector, threads=threads, smoothing=smoothing, **several)
     lift = make_lifter(lifter, lifter_model)
     names = {"detector": detector, "lifter": lifter}
     info = getattr(lift, "info", None)

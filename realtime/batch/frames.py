@@ -5,9 +5,10 @@ input once to learn its kind, frame count, frame rate and size (an unreadable in
 ``InputError`` with one line), ``plan_chunks`` cuts its frames into chunks, and ``read_frames``
 yields the ``CapturedFrame`` of one chunk, seeking straight to its first frame.
 
-Times are the frames' own: ``media_time = index / fps`` and ``t_capture = media_time`` (seconds from
-the start of the clip, not the wall clock of the run), so that the same input gives the same session
-whenever and wherever it is processed, and exports time the clip at its recorded speed.
+Times are the clip's own, not the wall clock of the run: ``media_time = index / fps`` and
+``t_capture = start_time + media_time``, where ``start_time`` is the input's modification time in
+whole seconds (a clock origin the file carries, read once by ``probe``). The same input then gives
+the same session whenever and wherever it is processed, and exports time it at its recorded speed.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class InputInfo:
             images in the folder.
         fps: frame rate (the video's own when plausible, else ``DEFAULT_FPS``; images: the caller's).
         frame_size: ``(w, h)`` of the first frame.
+        start_time: UNIX seconds of the first frame (the input's modification time, whole seconds).
     """
 
     path: str
@@ -47,6 +49,7 @@ class InputInfo:
     frame_count: int
     fps: float
     frame_size: tuple[int, int]
+    start_time: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ def probe(path: str | Path, image_fps: float = DEFAULT_FPS) -> InputInfo:
         first = next((img for img in map(_read_image, paths) if img is not None), None)
         if first is None:
             raise InputError(f"none of the {len(paths)} images of {path} can be read")
-        return InputInfo(str(path), "images", len(paths), float(image_fps), (first.shape[1], first.shape[0]))
+        return InputInfo(str(path), "images", len(paths), float(image_fps), (first.shape[1], first.shape[0]),
+                         _start_time(path))
     with quiet_native_stderr():
         cap = cv2.VideoCapture(str(path))
         try:
@@ -93,7 +97,12 @@ def probe(path: str | Path, image_fps: float = DEFAULT_FPS) -> InputInfo:
     if not ok or first is None:
         raise InputError(f"cannot read video file {path}: not a video OpenCV can decode, or it has no frame")
     fps = fps if 1.0 <= fps <= 240.0 else DEFAULT_FPS  # the rule of realtime.core.sources
-    return InputInfo(str(path), "video", max(count, 0), fps, (first.shape[1], first.shape[0]))
+    return InputInfo(str(path), "video", max(count, 0), fps, (first.shape[1], first.shape[0]), _start_time(path))
+
+
+def _start_time(path: Path) -> float:
+    """The clip's clock origin: its modification time in whole seconds (never 0, which means "unset")."""
+    return float(max(1, int(path.stat().st_mtime)))
 
 
 def plan_chunks(frame_count: int, chunk_frames: int, overlap: int) -> list[Chunk]:
@@ -155,7 +164,8 @@ def _seek(cap: cv2.VideoCapture, frame: int) -> int:
 
 def _frame(image: np.ndarray, index: int, info: InputInfo) -> CapturedFrame:
     t = index / info.fps
-    return CapturedFrame(image=image, index=index, t_capture=t, source=Path(info.path).name, media_time=t)
+    return CapturedFrame(image=image, index=index, t_capture=info.start_time + t, source=Path(info.path).name,
+                         media_time=t)
 
 
 def _read_image(path: Path) -> np.ndarray | None:

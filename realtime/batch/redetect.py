@@ -141,3 +141,28 @@ class RedetectingDetector:
         """Before another input or chunk: the detector's tracking and this wrapper's memory."""
         self.detector.reset()
         self._previous = self._previous_t = None
+
+
+class EveryFrameDetector:
+    """No tracking at all: the person detector on every frame (``detect_image``), one track.
+
+    Nothing carries from one frame to the next, so a chunk gives exactly what one pass gives; it costs
+    the person detector on every frame, and loses what tracking adds (``docs/offline.md`` measures both).
+    """
+
+    def __init__(self, detector):
+        self.detector = detector
+        self.counts = RedetectCounts()
+
+    def track(self, image: np.ndarray, timestamp: float | None = None) -> list:
+        found = self(image, timestamp)
+        return [] if found is None else [found]
+
+    def __call__(self, image: np.ndarray, timestamp: float | None = None):
+        found = self.detector.detect_image(image)
+        if found is not None:
+            found.track_id = 0  # one person: the tracks of pass 2 split where the 2D pose jumps
+        return found
+
+    def reset(self) -> None:
+        self.detector.reset()

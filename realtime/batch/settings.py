@@ -28,7 +28,7 @@ class SmoothingSettings:
     """
 
     enabled: bool = True
-    cutoff_hz: float = 4.0
+    cutoff_hz: float = 3.0
     depth_cutoff_hz: float = 2.0
     order: int = 2
     max_gap_s: float = 0.5
@@ -45,7 +45,10 @@ class OfflineSettings:
         detector_threads: ONNX Runtime threads per process (1: one worker per core scales best).
         detector_smoothing: BlazePose's own causal landmark smoothing (off by default offline: the
             zero-phase smoothing replaces it without its lag, and chunks then agree sooner).
-        redetect: ``RedetectOptions`` (detection where tracking is unsure).
+        detector_tracking: BlazePose's tracking from frame to frame; False: the person detector on
+            every frame (``realtime.batch.redetect.EveryFrameDetector``).
+        max_people: people the detector follows at once (``engines.detector.DetectorOptions.max_people``).
+        redetect: ``RedetectOptions`` (detection where tracking is unsure; with one person only).
         lifter: lifter backend; lifter_model: its weights (None: the shipped ones).
         calibration: a ``semgcn.camera/1`` file, or None for assumed intrinsics (stated in the output).
         height, scale, world, up: as ``run_live.py`` (docs/calibration.md).
@@ -60,6 +63,8 @@ class OfflineSettings:
     detector: str = "onnxruntime"
     detector_threads: int = 1
     detector_smoothing: bool = False
+    detector_tracking: bool = True
+    max_people: int = 1
     redetect: RedetectOptions = field(default_factory=RedetectOptions)
     lifter: str = "onnxruntime"
     lifter_model: str | None = None

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from realtime.app.options import build_parser as run_live_parser
+from realtime.batch.cli import build_parser as process_parser
 from realtime.bridges.feed import add_feed_arguments
 from realtime.core.cli import OneLineParser
 from realtime.recording.cli import build_parser as recorder_parser
@@ -71,9 +72,9 @@ def _bridge_parser(name: str):
 
 
 PARSERS = {"run_live": run_live_parser, "recorder": recorder_parser, "viewer": viewer_parser,
-           "subscriber": _subscriber_parser, "replay": _replay_parser, "feed": _feed_parser,
+           "subscriber": _subscriber_parser, "replay": _replay_parser, "feed": _feed_parser, "process": process_parser,
            **{f"bridge {name}": _bridge_parser(name) for name in ("vmc", "livelink", "ros2", "foxglove_ws")}}
-REQUIRED = {"recorder": ["--out", "/tmp"], "replay": ["s.mcap"],
+REQUIRED = {"recorder": ["--out", "/tmp"], "replay": ["s.mcap"], "process": ["clip.mp4", "--out", "/tmp"],
             "calibration intrinsics": ["--images", ".", "--board", "9x6", "--square", "0.025", "--out", "x.json"],
             "calibration floor": ["--image", "x.png", "--calibration", "c.json", "--board", "9x6", "--square", "0.025"],
             "calibration board": ["--board", "9x6", "--square", "0.025", "--out", "b.png"],
