@@ -25,6 +25,7 @@ from tests.test_realtime.test_bridges.people_fixtures import SCHEDULE, isolated_
 from tests.test_realtime.test_bridges.test_rig_outputs_e2e import UNITY_PARENTS, BundleDispatcher, _fk
 
 HOLD_FRAMES = 45  # the selector's 1.5 s at 30 fps
+RECEIVE_BUFFER = 1 << 22  # a --speed 0 replay sends faster than python-osc dispatches: room for all of it
 
 
 class OscReceiver:
@@ -33,6 +34,7 @@ class OscReceiver:
     def __init__(self):
         self.dispatcher = BundleDispatcher()
         self.server = BlockingOSCUDPServer(("127.0.0.1", 0), self.dispatcher)
+        self.server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
@@ -59,6 +61,7 @@ class UdpReceiver:
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
         self.datagrams: list[bytes] = []
