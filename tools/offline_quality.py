@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from calibration.camera_file import CameraFile, save
-from realtime.batch.chunk import ChunkResult, detect_and_lift
+from realtime.batch.chunk import ChunkResult, canonical_ids, detect_and_lift
 from realtime.batch.finish import finish
-from realtime.batch.frames import Chunk, InputInfo
+from realtime.batch.frames import Chunk, InputInfo, plan_chunks as plan_stretches_of
 from realtime.batch.jobs import Job
 from realtime.batch.redetect import RedetectOptions
 from realtime.batch.refine import refine
@@ -43,6 +43,7 @@ from semgcn.datasets.mocap import DEFAULT_VAL_PEOPLE
 from tools.mocap_render import FPS, clip_at_30fps, clips_of, plan_chunks
 from tools.temporal_check import sequence_figures
 
+CLOCK = 1.8e9  # capture times of the rendered frames (any fixed origin; 0 would read as "unset")
 GRID_CUTOFF = (2.0, 3.0, 4.0, 6.0, 8.0)
 GRID_DEPTH = (1.0, 1.5, 2.0, 3.0, 4.0)
 
@@ -55,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=bounded(int, 0, 2**31), default=21, help="seed of the stretches and cameras")
     p.add_argument("--tune", action="store_true", help="training people: a grid of cut-offs instead")
     p.add_argument("--no-hdm05", action="store_true", help="only the held-out CMU and ReActIdle people")
+    p.add_argument("--chunks", type=bounded(int, 2, 10000), nargs=2, metavar=("FRAMES", "OVERLAP"),
+                   help="also offline in chunks of FRAMES frames read with OVERLAP frames before each, stitched")
+    p.add_argument("--only-offline-default", action="store_true",
+                   help="of the variants, only live's default and offline's default (with --chunks: and chunked)")
     return p
 
 
@@ -65,11 +70,11 @@ def sequences(mocap: list[Path], people, exclude, count: int, frames: int, seed:
         joints = clip_at_30fps(chunk.path)[chunk.start:chunk.start + chunk.frames]
         scene = MocapScene(joints, random_camera(rng), palette=index)
         rendered = [scene.render(i) for i in range(len(scene))]
-        images = [CapturedFrame(r.image, i, i / FPS, chunk.path.stem, i / FPS) for i, r in enumerate(rendered)]
+        images = [CapturedFrame(r.image, i, CLOCK + i / FPS, chunk.path.stem, i / FPS) for i, r in enumerate(rendered)]
         yield f"{chunk.path.stem}@{chunk.start}", images, np.stack([r.joints_3d for r in rendered]), scene.camera
 
 
-def live_poses(frames: list[CapturedFrame], camera) -> dict[str, np.ndarray]:
+def live_poses(frames: list[CapturedFrame], camera, only_default: bool = False) -> dict[str, np.ndarray]:
     """run_live's pipeline (tracking detector, lifter, calibration) with its 3D stages."""
     from calibration.stage import CalibrationStage
     from engines.detector import PoseDetector
@@ -79,22 +84,32 @@ def live_poses(frames: list[CapturedFrame], camera) -> dict[str, np.ndarray]:
     from realtime.core.temporal import TemporalStage
 
     out = {}
-    for name, stage in (("live: temporal stage (run_live's default)", TemporalStage()), ("live: One Euro", SmoothingStage()),
-                        ("live: no 3D smoothing", None)):
+    stages = (("live: temporal stage (run_live's default)", TemporalStage()), ("live: One Euro", SmoothingStage()),
+              ("live: no 3D smoothing", None))
+    for name, stage in stages[:1] if only_default else stages:
         pipeline = Pipeline(PoseDetector(threads=1), make_lifter("onnxruntime", None), [],
                             calibration=lambda size: CalibrationStage(camera.matrix, None, size, True), smoother=stage)
         out[name] = _first_person([pipeline.process(f) for f in frames])
     return out
 
 
-def offline_poses(frames: list[CapturedFrame], camera, workdir: Path) -> dict[str, np.ndarray]:
+def offline_poses(frames: list[CapturedFrame], camera, workdir: Path, chunks=None, only_default=False) -> dict[str, np.ndarray]:
     """``realtime.batch`` with one ingredient changed at a time (module docstring)."""
     calibration = save(CameraFile(camera.matrix, np.zeros(5), tuple(camera.size), 0.0), workdir / "camera.json")
     base = OfflineSettings(calibration=str(calibration), formats=())
     passes = {"default": base, "no re-detection": replace(base, redetect=RedetectOptions(enabled=False)),
               "BlazePose smoothing on": replace(base, detector_smoothing=True),
               "person detector on every frame (no tracking)": replace(base, detector_tracking=False)}
+    if only_default:
+        passes = {"default": base}
     out = {}
+    if chunks:
+        parts = []
+        for chunk in plan_stretches_of(len(frames), *chunks):
+            records, counts = detect_and_lift(frames[chunk.read_from:chunk.stop], base)
+            canonical_ids(records)
+            parts.append(ChunkResult(chunk, records, counts))
+        out[f"offline: in chunks of {chunks[0]}, overlap {chunks[1]}"] = _finished_chunks(parts, base, camera, workdir)
     for label, settings in passes.items():
         records, counts = detect_and_lift(frames, settings)
         out[f"offline: {label}"] = _finished(copy.deepcopy(records), counts, settings, camera, workdir)
@@ -107,11 +122,16 @@ def offline_poses(frames: list[CapturedFrame], camera, workdir: Path) -> dict[st
 
 
 def _finished(records, counts, settings: OfflineSettings, camera, workdir: Path) -> np.ndarray:
-    info = InputInfo("rendered", "video", len(records), FPS, tuple(camera.size))
+    return _finished_chunks([ChunkResult(Chunk(0, 0, None, 0), records, counts)], settings, camera, workdir)
+
+
+def _finished_chunks(parts: list[ChunkResult], settings: OfflineSettings, camera, workdir: Path) -> np.ndarray:
+    frames = sum(1 for p in parts for f in p.frames if f.frame_index >= p.chunk.start)
+    info = InputInfo("rendered", "video", frames, FPS, tuple(camera.size), CLOCK)
     job = Job("rendered", f"seq{len(list(workdir.iterdir()))}", str(workdir))
-    outcome = finish(job, info, settings, [ChunkResult(Chunk(0, 0, None, 0), records, counts)])
+    outcome = finish(job, info, settings, parts)
     if outcome.status != "done":
-        return np.full((len(records), 16, 3), np.nan)
+        return np.full((frames, 16, 3), np.nan)
     from realtime.recording.session_reader import read_session
     return _first_person(read_session(job.outputs(())["session"]).frames)
 
@@ -124,7 +144,8 @@ def evaluate(args, name: str, people, exclude) -> dict[str, dict]:
     per_variant: dict[str, list] = {}
     for _seq, frames, truth, camera in sequences(args.mocap, people, exclude, args.sequences, args.frames, args.seed):
         with tempfile.TemporaryDirectory() as tmp:
-            poses = {**live_poses(frames, camera), **offline_poses(frames, camera, Path(tmp))}
+            poses = {**live_poses(frames, camera, args.only_offline_default),
+                     **offline_poses(frames, camera, Path(tmp), args.chunks, args.only_offline_default)}
         common = np.all([np.isfinite(p).all(axis=(1, 2)) for p in poses.values()], axis=0)
         for variant, pred in poses.items():
             figures = sequence_figures(pred[common].astype(np.float64), truth[common].astype(np.float64)) \

@@ -9,9 +9,12 @@ whom nobody matches is a new track, with an id never used before in the clip. Wi
 ids are first numbered 0, 1, 2... in order of appearance (``realtime.batch.chunk.canonical_ids``), so that they never depend
 on what the worker's detector ran before.
 
-What smooths across a border (the zero-phase filter, the bone lengths) runs afterwards on the whole
-stitched clip (``realtime.batch.refine``), so a border shows only where the detector itself would have
-differed; docs/offline.md measures how little.
+Two trackers that started at different frames do not agree to the last pixel (tracking carries its
+history along for good), so switching from one to the other would leave a small step at the border.
+Instead, over the second half of the overlap each person's arrays fade linearly from the previous
+chunk's to the new chunk's, whose tracker has had the first half to settle. What smooths across the
+border afterwards (the zero-phase filter, the bone lengths) runs on the whole stitched clip
+(``realtime.batch.refine``). docs/offline.md measures how close the result is to one pass.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from realtime.core.records import FrameResult
 #: Two tracks are the same person when their 2D joints are this close on average, as a fraction of
 #: the image diagonal, over the frames both saw.
 MATCH_DISTANCE = 0.05
+#: The per-person arrays that fade from one chunk to the next (landmarks: their x, y, z only).
+FADED = ("keypoints_2d", "confidence", "lift_input", "joints_3d", "world_landmarks", "landmarks")
 
 
 def stitch(chunks: list[ChunkResult]) -> list[FrameResult]:
@@ -35,7 +40,9 @@ def stitch(chunks: list[ChunkResult]) -> list[FrameResult]:
         warm = {f.frame_index: f for f in part.frames if f.frame_index < start}
         own = [f for f in part.frames if f.frame_index >= start]
         if out and own:
-            _relabel(own, _matched_ids(out, warm), {p.id for f in out for p in f.people})
+            matched = _matched_ids(out, warm)
+            _crossfade(out, warm, matched, start)
+            _relabel(own, matched, {p.id for f in out for p in f.people})
         out.extend(own)
     for seq, frame in enumerate(out):
         frame.seq = seq
@@ -52,6 +59,25 @@ def _matched_ids(previous: list[FrameResult], warm: dict[int, FrameResult]) -> d
     cost = np.array([[_distance(earlier, warm, a, b) for b in new_ids] for a in old_ids])
     rows, cols = linear_sum_assignment(np.nan_to_num(cost, nan=1e9))
     return {new_ids[j]: old_ids[i] for i, j in zip(rows, cols) if cost[i, j] <= MATCH_DISTANCE}
+
+
+def _crossfade(previous: list[FrameResult], warm: dict[int, FrameResult], matched: dict[int, int], start: int) -> None:
+    """Fade each matched person from the previous chunk's arrays to the new chunk's over the second half
+    of the overlap (module docstring), in the stitched output's frames."""
+    fade = [f for f in previous if f.frame_index in warm and f.frame_index >= start - len(warm) // 2]
+    for step, frame in enumerate(fade, start=1):
+        weight = step / (len(fade) + 1)  # towards 1 at the border, where the new chunk takes over
+        for new in warm[frame.frame_index].people:
+            old = next((p for p in frame.people if matched.get(new.id) == p.id), None)
+            if old is None:
+                continue
+            for name in FADED:
+                a, b = getattr(old, name), getattr(new, name)
+                if a is not None and b is not None and np.shape(a) == np.shape(b):
+                    mixed = (1.0 - weight) * np.asarray(a, np.float64) + weight * np.asarray(b, np.float64)
+                    if name == "landmarks":  # visibility and presence stay the previous chunk's
+                        mixed[:, 3:] = a[:, 3:]
+                    setattr(old, name, mixed.astype(np.float32))
 
 
 def _distance(earlier: list[FrameResult], warm: dict[int, FrameResult], old_id: int, new_id: int) -> float:
