@@ -17,6 +17,7 @@ import json
 import signal
 import sys
 from dataclasses import asdict, replace
+from pathlib import Path
 
 from engines.backends import DETECTOR_BACKENDS, LIFTER_BACKENDS
 from realtime.app.build import SetupError, one_line
@@ -97,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "--ray alone) for a Ray started on this machine for the run")
     ray.add_argument("--workers", type=bounded(int, 1, 1024), metavar="N",
                      help="CPUs of a local Ray, one worker each (1 to 1024; default: all cores)")
+    ray.add_argument("--ship-code", action="store_true",
+                     help="send this checkout to the workers (Ray's working_dir), for nodes that have the packages "
+                          "but not this project")
     ray.add_argument("--retries", type=bounded(int, 0, 100), default=3, metavar="N",
                      help="times Ray runs a task again when its worker dies (0 to 100; default: %(default)s)")
     out = p.add_argument_group("output")
@@ -111,16 +115,24 @@ def settings_from(args: argparse.Namespace) -> OfflineSettings:
     return OfflineSettings(detector=args.detector, detector_threads=args.detector_threads,
                            detector_smoothing=args.detector_smoothing, detector_tracking=args.tracking,
                            max_people=args.max_people, redetect=redetect, lifter=args.lifter,
-                           lifter_model=args.lifter_model, calibration=args.calibration, height=args.height,
+                           lifter_model=_absolute(args.lifter_model), calibration=_absolute(args.calibration),
+                           height=args.height,
                            scale=args.scale, world=args.world, up=args.up, lost_below=args.lost_below,
                            image_fps=args.fps, chunk_frames=args.chunk_frames, overlap=args.overlap,
                            smoothing=smoothing, formats=args.to)
+
+
+def _absolute(path: str | None) -> str | None:
+    """Files the workers open: absolute, since a Ray worker's working folder is not ours."""
+    return None if path is None else str(Path(path).expanduser().resolve())
 
 
 def check_setup(args: argparse.Namespace, settings: OfflineSettings) -> None:
     """What would fail every input, checked once before any (SetupError: one line, exit 2)."""
     if args.workers and args.ray != "local":
         raise SetupError("--workers sets the size of a local Ray: use it with --ray local")
+    if args.ship_code and args.ray is None:
+        raise SetupError("--ship-code sends the code to Ray workers: use it with --ray")
     if settings.calibration:
         from calibration import camera_file
         try:
@@ -151,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         check_setup(args, settings)
         command = "python -m tools.process " + " ".join(sys.argv[1:] if argv is None else argv)
         outcomes = run_batch(args.inputs, args.out, settings, ray=args.ray, workers=args.workers, retries=args.retries,
-                             overwrite=args.overwrite, show_progress=not args.no_progress, command=command)
+                             overwrite=args.overwrite, show_progress=not args.no_progress, command=command,
+                             ship_code=args.ship_code)
     except SetupError as exc:
         print(f"process: error: {exc}", file=sys.stderr)
         return EXIT_SETUP

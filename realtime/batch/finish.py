@@ -40,7 +40,7 @@ BONES_KIND = "constant per track: the skeleton solver's robust median over the w
 
 
 def finish(job: Job, info: InputInfo, settings: OfflineSettings, chunks: list[ChunkResult],
-           command: str = "") -> Outcome:
+           run_info: dict | None = None) -> Outcome:
     """Pass 2 and the outputs of one input (module docstring); never raises for a bad input."""
     started = time.perf_counter()
     outcome = Outcome(job.input, job.name, "failed", chunks=len(chunks),
@@ -58,7 +58,7 @@ def finish(job: Job, info: InputInfo, settings: OfflineSettings, chunks: list[Ch
         outcome.error = f"nobody found in {len(records)} frames"
     else:
         try:
-            outcome.outputs = _write(job, info, settings, records, outcome, command)
+            outcome.outputs = _write(job, info, settings, records, outcome, run_info)
             outcome.status = "done"
         except (OSError, ValueError, ImportError) as exc:  # disk full, a failed export, rosbags missing
             outcome.error = f"writing the outputs failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
@@ -67,7 +67,7 @@ def finish(job: Job, info: InputInfo, settings: OfflineSettings, chunks: list[Ch
 
 
 def _write(job: Job, info: InputInfo, settings: OfflineSettings, records: list[FrameResult], outcome: Outcome,
-           command: str) -> list[str]:
+           run_info: dict | None) -> list[str]:
     tracks = refine(records, info.fps, settings.smoothing)
     outcome.tracks = len(tracks)
     camera = _calibrate(records, settings)
@@ -77,7 +77,7 @@ def _write(job: Job, info: InputInfo, settings: OfflineSettings, records: list[F
         # Offline there is no latency: the frame is "published" when it was captured, and its stage
         # timings would only make two runs of the same input differ.
         record.t_publish, record.latency_ms, record.timings_ms = record.t_capture, 0.0, {}
-    metadata = _metadata(job, info, settings, outcome, tracks, records, camera, command)
+    metadata = _metadata(job, info, settings, outcome, tracks, records, camera, run_info)
     job.clear_incomplete()
     scratch = Path(job.out_dir) / INCOMPLETE / f"{job.name}-{uuid.uuid4().hex[:12]}"
     scratch.mkdir(parents=True)
@@ -145,7 +145,7 @@ def _replace(source: Path, target: Path) -> None:
 
 
 def _metadata(job: Job, info: InputInfo, settings: OfflineSettings, outcome: Outcome, tracks: list,
-              records: list[FrameResult], camera: dict | None, command: str) -> dict:
+              records: list[FrameResult], camera: dict | None, run_info: dict | None) -> dict:
     """How the session was made: the session's metadata (docs/offline.md)."""
     smoothing = settings.smoothing
     if camera is None:
@@ -165,7 +165,7 @@ def _metadata(job: Job, info: InputInfo, settings: OfflineSettings, outcome: Out
                              "tracks": [t.summary(records) for t in tracks]},
             "redetection": {**outcome.redetections, "options": vars(settings.redetect)},
             "chunks": {"count": outcome.chunks, "chunk_frames": settings.chunk_frames, "overlap": settings.overlap},
-            "settings": settings.describe(), "command": command}
+            "settings": settings.describe(), **(run_info or {})}
 
 
 def _total(counts: list[dict]) -> dict:

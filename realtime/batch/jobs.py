@@ -86,7 +86,7 @@ def expand_inputs(arguments: list[str], out_dir: str) -> tuple[list[Job], list[O
             what = "no file matches" if glob.has_magic(argument) else "no such file or folder, or a folder with no images or videos"
             missing.append(Outcome(argument, Path(argument).name, "failed", error=f"{what}: {argument}"))
         found += [p for p in paths if p not in found]
-    return _named_jobs(found, out_dir), missing
+    return _named_jobs(found, str(Path(out_dir).expanduser().resolve())), missing  # absolute: workers write there
 
 
 def _paths_of(argument: str, explicit: bool = True) -> list[Path]:

@@ -17,11 +17,15 @@
   driver reads a few times a second into the tqdm bars.
 * **A local Ray** (``"local"``) listens on 127.0.0.1 only, with no dashboard, and is shut down at the
   end of the run, whatever ends it.
+* **The code**: workers import ``realtime.batch`` like the driver. On a cluster either every node has
+  this project at hand (a shared checkout, an installed package), or ``ship_code`` sends this checkout
+  (without ``.git``, ``runs/``, virtual environments and figures) as Ray's ``working_dir``.
 """
 from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from realtime.app.build import SetupError, one_line
 from realtime.batch.chunk import ChunkResult, run_chunk
@@ -31,6 +35,8 @@ from realtime.batch.progress import Progress
 from realtime.batch.settings import OfflineSettings
 
 log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED_EXCLUDES = [".git", "runs", ".venv", "venv", ".trt_cache", "docs/figures", "__pycache__", "*.mcap", "*.mkv"]
 INSTALL_HINT = "pip install -r requirements-ray.txt"
 POLL_S = 0.3
 
@@ -53,20 +59,20 @@ def _reporter(board, name: str):
     return None if board is None else (lambda frames: board.add.remote(name, frames))
 
 
-def _input_task(item, settings: OfflineSettings, board, command: str) -> Outcome:
+def _input_task(item, settings: OfflineSettings, board, run_info: dict | None) -> Outcome:
     results = [run_chunk(item.info, chunk, settings, _reporter(board, item.job.name)) for chunk in item.chunks]
-    return finish(item.job, item.info, settings, results, command)
+    return finish(item.job, item.info, settings, results, run_info)
 
 
 def _chunk_task(info, chunk, settings: OfflineSettings, board, name: str) -> ChunkResult:
     return run_chunk(info, chunk, settings, _reporter(board, name))
 
 
-def _finish_task(job, info, settings: OfflineSettings, command: str, *chunks: ChunkResult) -> Outcome:
-    return finish(job, info, settings, list(chunks), command)
+def _finish_task(job, info, settings: OfflineSettings, run_info: dict | None, *chunks: ChunkResult) -> Outcome:
+    return finish(job, info, settings, list(chunks), run_info)
 
 
-def connect(address: str, workers: int | None):
+def connect(address: str, workers: int | None, ship_code: bool = False):
     """The ``ray`` module, connected (``"local"``: a new Ray on this machine); and whether we started it."""
     if address == "local":
         # Ray's own switch for a single-machine Ray: every server on 127.0.0.1. Read when ray is imported.
@@ -77,24 +83,26 @@ def connect(address: str, workers: int | None):
         raise SetupError(f"--ray needs the ray package: {INSTALL_HINT}") from None
     if ray.is_initialized():
         return ray, False
+    runtime_env = {"working_dir": str(REPO), "excludes": SHIPPED_EXCLUDES} if ship_code else None
     try:
         if address == "local":
-            ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, logging_level=logging.ERROR)
+            ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, logging_level=logging.ERROR,
+                     runtime_env=runtime_env)
         else:
-            ray.init(address=address, logging_level=logging.ERROR)
+            ray.init(address=address, logging_level=logging.ERROR, runtime_env=runtime_env)
     except Exception as exc:  # noqa: BLE001 - unreachable cluster, version mismatch: one line, exit 2
         raise SetupError(f"cannot start or join Ray at {address!r}: {one_line(exc)}") from None
     return ray, True
 
 
 def run_on_ray(planned: list, settings: OfflineSettings, progress: Progress, address: str, workers: int | None = None,
-               retries: int = 3, command: str = "") -> list[Outcome]:
+               retries: int = 3, run_info: dict | None = None, ship_code: bool = False) -> list[Outcome]:
     """Every planned input as Ray tasks (module docstring); the outcomes in the order of ``planned``."""
-    ray, started = connect(address, workers)
+    ray, started = connect(address, workers, ship_code)
     pending: list = []
     try:
         board = ray.remote(num_cpus=0)(ProgressBoard).remote()
-        refs = _submit(ray, planned, settings, board, retries, command)
+        refs = _submit(ray, planned, settings, board, retries, run_info)
         pending = list(refs)
         outcomes: dict = {}
         shown: set[str] = set()
@@ -115,7 +123,7 @@ def run_on_ray(planned: list, settings: OfflineSettings, progress: Progress, add
             ray.shutdown()
 
 
-def _submit(ray, planned: list, settings: OfflineSettings, board, retries: int, command: str) -> dict:
+def _submit(ray, planned: list, settings: OfflineSettings, board, retries: int, run_info: dict | None) -> dict:
     options = {"max_retries": retries, "retry_exceptions": False, "num_cpus": 1}
     whole = ray.remote(_input_task).options(**options)
     per_chunk = ray.remote(_chunk_task).options(**options)
@@ -123,10 +131,10 @@ def _submit(ray, planned: list, settings: OfflineSettings, board, retries: int, 
     refs = {}
     for item in planned:
         if len(item.chunks) == 1:
-            refs[whole.remote(item, settings, board, command)] = item
+            refs[whole.remote(item, settings, board, run_info)] = item
         else:
             parts = [per_chunk.remote(item.info, chunk, settings, board, item.job.name) for chunk in item.chunks]
-            refs[stitcher.remote(item.job, item.info, settings, command, *parts)] = item
+            refs[stitcher.remote(item.job, item.info, settings, run_info, *parts)] = item
     return refs
 
 

@@ -57,14 +57,14 @@ def plan(jobs: list[Job], settings: OfflineSettings, overwrite: bool = False) ->
     return planned, known
 
 
-def run_local(planned: list[Planned], settings: OfflineSettings, progress: Progress, command: str = "") -> list[Outcome]:
+def run_local(planned: list[Planned], settings: OfflineSettings, progress: Progress, run_info: dict | None = None) -> list[Outcome]:
     """Every planned input in this process, one chunk after the other."""
     outcomes = []
     for item in planned:
         progress.start(item.job.name, item.frames_to_read)
         results = [run_chunk(item.info, chunk, settings, report=lambda n, name=item.job.name: progress.advance(name, n))
                    for chunk in item.chunks]
-        outcome = finish(item.job, item.info, settings, results, command)
+        outcome = finish(item.job, item.info, settings, results, run_info)
         progress.end(item.job.name, outcome.status)
         outcomes.append(outcome)
     return outcomes
@@ -72,7 +72,7 @@ def run_local(planned: list[Planned], settings: OfflineSettings, progress: Progr
 
 def run_batch(arguments: list[str], out_dir: str, settings: OfflineSettings, ray: str | None = None,
               workers: int | None = None, retries: int = 3, overwrite: bool = False, show_progress: bool = True,
-              command: str = "") -> list[Outcome]:
+              command: str = "", ship_code: bool = False) -> list[Outcome]:
     """Process every input the arguments name (module docstring); one outcome per input, in order.
 
     Args:
@@ -85,8 +85,12 @@ def run_batch(arguments: list[str], out_dir: str, settings: OfflineSettings, ray
         retries: how often Ray runs a task again whose worker died.
         overwrite: process inputs that an earlier run finished, too.
         show_progress: tqdm bars on stderr.
-        command: the command line, for the sessions' metadata.
+        command: the command line, for the sessions' metadata (with this checkout's version: a worker
+            running shipped code has no git history to tell it).
+        ship_code: on Ray, send this checkout to the workers (``realtime.batch.ray_runner``).
     """
+    from realtime.recording.session_format import software_version
+    run_info = {"command": command, "code_version": software_version()}
     jobs, missing = expand_inputs(arguments, out_dir)
     planned, known = plan(jobs, settings, overwrite)
     progress = Progress(len(jobs) + len(missing), enabled=show_progress)
@@ -94,10 +98,10 @@ def run_batch(arguments: list[str], out_dir: str, settings: OfflineSettings, ray
         for outcome in missing + known:
             progress.end(outcome.name, outcome.status)
         if ray is None:
-            ran = run_local(planned, settings, progress, command)
+            ran = run_local(planned, settings, progress, run_info)
         else:
             from realtime.batch.ray_runner import run_on_ray
-            ran = run_on_ray(planned, settings, progress, ray, workers, retries, command)
+            ran = run_on_ray(planned, settings, progress, ray, workers, retries, run_info, ship_code)
     finally:
         progress.close()
     by_input = {o.input: o for o in known + ran}
