@@ -6,6 +6,7 @@
     if result is not None:
         result.keypoints_2d, result.confidence        # (16, 2) px and (16,) in the canonical skeleton
     det.detect_image(photo_bgr)                       # one independent image, no state
+    PoseDetector(max_people=3).track(frame_bgr)       # several people, each with a track_id
     det.reset()                                       # before a new video
 
 ``det(frame)`` returns None when nobody is in the frame and never raises for that; a frame that is
@@ -21,6 +22,7 @@ import numpy as np
 
 from engines.backends import DETECTOR_BACKENDS, MAX_THREADS
 from engines.blazepose.mapping import blazepose_to_canonical
+from engines.blazepose.people import PeopleOptions, PeopleTracker
 from engines.blazepose.pipeline import BlazePosePipeline, BlazePoseOptions
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "blazepose"
@@ -47,6 +49,11 @@ class DetectorOptions:
         threads: ONNX Runtime intra-op threads (0: its default, all cores).
         fp16: TensorRT FP16 kernels.
         trt_cache_dir: TensorRT plan cache folder (None: engines.trt_engine's default).
+        max_people: most people :meth:`PoseDetector.track` follows at once (1: BlazePose's own single
+            person tracking, exactly as MediaPipe; more: ``engines.blazepose.people``, not with the
+            mediapipe backend).
+        detect_every: with ``max_people`` above 1, while fewer are followed, run the person detector
+            every this many frames to find newcomers.
     """
 
     backend: str = "onnxruntime"
@@ -58,6 +65,12 @@ class DetectorOptions:
     threads: int = 0
     fp16: bool = True
     trt_cache_dir: str | None = None
+    max_people: int = 1
+    detect_every: int = 10
+
+
+#: The most people one detector follows (each costs one landmark-model run per frame).
+MAX_PEOPLE = 16
 
 
 @dataclass
@@ -75,6 +88,8 @@ class DetectionResult:
         image_size: (width, height) of the frame.
         detected: True if the person detector ran for this frame, False if tracking placed the crop
             (always True for detect_image; None for the mediapipe backend, which does not say).
+        track_id: the person's identity from :meth:`PoseDetector.track`: the same while the person
+            is followed from frame to frame, a new one for a new track (0 elsewhere).
     """
 
     keypoints_2d: np.ndarray
@@ -84,6 +99,7 @@ class DetectionResult:
     time_ms: float
     image_size: tuple[int, int]
     detected: bool | None = field(default=None)
+    track_id: int = 0
 
 
 def check_frame(frame) -> np.ndarray:
@@ -133,15 +149,25 @@ class PoseDetector:
         for name in ("min_detection_confidence", "min_presence"):
             if not 0.0 <= getattr(opts, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(opts, name)}")
+        if not 1 <= opts.max_people <= MAX_PEOPLE or opts.detect_every < 1:
+            raise ValueError(f"max_people must be 1 to {MAX_PEOPLE} and detect_every >= 1, got "
+                             f"{opts.max_people}, {opts.detect_every}")
+        if opts.max_people > 1 and opts.backend == "mediapipe":
+            raise ValueError("the mediapipe backend follows one person; use our own engines for max_people > 1")
         self.options = opts
         self._mediapipe = None
         self._pipeline = None
+        self._people = None
+        self._single_id, self._single_present = -1, False
         if opts.backend == "mediapipe":
             from engines.backends.detector_mediapipe import MediaPipePose
             self._mediapipe = MediaPipePose(opts.smoothing, opts.min_detection_confidence, opts.min_presence)
         else:
             self._pipeline = BlazePosePipeline(*self._make_models(opts), BlazePoseOptions(
                 opts.min_detection_confidence, opts.min_presence, opts.smoothing))
+            if opts.max_people > 1:
+                self._people = PeopleTracker(self._pipeline, PeopleOptions(
+                    max_people=opts.max_people, detect_every=opts.detect_every), smoothing=opts.smoothing)
 
     @staticmethod
     def _make_models(opts: DetectorOptions):
@@ -170,6 +196,33 @@ class PoseDetector:
         """
         return self._run(frame_bgr, self.options.tracking, timestamp)
 
+    def track(self, frame_bgr: np.ndarray, timestamp: float | None = None) -> list[DetectionResult]:
+        """Every person followed in a video / live frame (up to ``options.max_people``), each with
+        its ``track_id``; an empty list when nobody is there. With ``max_people == 1`` this is
+        ``__call__``'s person, whose id changes only when the person was lost and a new one found.
+
+        Args:
+            frame_bgr: (H, W, 3) uint8 BGR.
+            timestamp: capture time in seconds (drives the smoothing); None: the monotonic clock now.
+        """
+        if self._people is None:
+            result = self(frame_bgr, timestamp)
+            if result is None:
+                self._single_present = False
+                return []
+            if not self._single_present or result.detected:  # a new track started
+                self._single_id += 1
+            self._single_present = True
+            result.track_id = self._single_id
+            return [result]
+        frame = check_frame(frame_bgr)
+        start = time.perf_counter()
+        stamp = time.monotonic() if timestamp is None else float(timestamp)
+        people = self._people.process(frame, stamp)
+        elapsed = (time.perf_counter() - start) * 1e3
+        return [self._result(estimate.landmarks, estimate.world_landmarks, elapsed, frame, estimate.detected, pid)
+                for pid, estimate in people]
+
     def detect_image(self, image_bgr: np.ndarray) -> DetectionResult | None:
         """Pose in one independent image: the detector always runs, nothing is smoothed or kept.
 
@@ -182,8 +235,11 @@ class PoseDetector:
         """Forget the tracked person and the smoothing state (call before a new video)."""
         if self._pipeline is not None:
             self._pipeline.reset()
+        if self._people is not None:
+            self._people.reset()
         if self._mediapipe is not None:
             self._mediapipe.reset()
+        self._single_present = False
 
     def close(self) -> None:
         """Release the backend's resources."""
@@ -211,10 +267,13 @@ class PoseDetector:
             if estimate is None:
                 return None
             landmarks, world, detected = estimate.landmarks, estimate.world_landmarks, estimate.detected
+        return self._result(landmarks, world, (time.perf_counter() - start) * 1e3, frame, detected)
+
+    @staticmethod
+    def _result(landmarks, world, elapsed_ms: float, frame, detected, track_id: int = 0) -> DetectionResult:
         keypoints, confidence = blazepose_to_canonical(landmarks)
-        elapsed = (time.perf_counter() - start) * 1e3
-        return DetectionResult(keypoints, confidence, landmarks, world, elapsed,
-                               (frame.shape[1], frame.shape[0]), detected)
+        return DetectionResult(keypoints, confidence, landmarks, world, elapsed_ms, (frame.shape[1], frame.shape[0]),
+                               detected, track_id)
 
     def describe(self) -> dict:
         """Backend name and what it runs on (for logs and stream metadata)."""

@@ -146,28 +146,49 @@ class BlazePosePipeline:
         Returns:
             The pose, or None when nobody is found (or the tracked pose was lost in this frame).
         """
-        h, w = image.shape[:2]
         rect = self._next_rect if tracking else None
         detected = rect is None
         if rect is None:
-            detections = self.detect(image, bgr)
-            if len(detections) == 0:
+            rects = self.detection_rects(image, bgr)
+            if not rects:
                 return self._lost(tracking)
-            kp = detections.keypoints[0]
+            rect = rects[0]
+        out = self.estimate(image, rect, self.smoother if tracking else None, timestamp, bgr, detected)
+        if out is None:
+            return self._lost(tracking)
+        estimate, next_rect = out
+        if tracking:
+            self._next_rect = next_rect
+        return estimate
+
+    def detection_rects(self, image: np.ndarray, bgr: bool = True) -> list[NormRect]:
+        """The pose ROI of every person the detector finds, best first (degenerate ones left out)."""
+        h, w = image.shape[:2]
+        detections = self.detect(image, bgr)
+        rects = []
+        for kp in detections.keypoints:
             rect = rect_from_alignment(kp[0], kp[1], (w, h))
-            if not rect.width * w > 1e-3:  # a degenerate detection (both keypoints together)
-                return self._lost(tracking)
+            if rect.width * w > 1e-3:  # a degenerate detection (both keypoints together) is no person
+                rects.append(rect)
+        return rects
+
+    def estimate(self, image: np.ndarray, rect: NormRect, smoother: LandmarkSmoother | None, timestamp: float,
+                 bgr: bool = True, detected: bool = False) -> tuple[PoseEstimate, NormRect | None] | None:
+        """The landmarks in ``rect``, smoothed by ``smoother`` (None: not smoothed), and the ROI they give
+        for the next frame (None without a smoother); None when no pose is present there."""
+        h, w = image.shape[:2]
         presence, all_landmarks, world = self.run_landmarks(image, rect, bgr)
         if not presence > self.options.min_presence or not np.isfinite(all_landmarks).all():
-            return self._lost(tracking)
+            return None
         landmarks = all_landmarks[:lmk.NUM_LANDMARKS]
         aux = all_landmarks[[lmk.AUX_CENTRE, lmk.AUX_SCALE]]
-        if tracking:
-            landmarks, aux, world = self.smoother(landmarks, aux, world, timestamp, (w, h))
-            self._next_rect = rect_from_alignment(aux[0, :2], aux[1, :2], (w, h))
+        next_rect = None
+        if smoother is not None:
+            landmarks, aux, world = smoother(landmarks, aux, world, timestamp, (w, h))
+            next_rect = rect_from_alignment(aux[0, :2], aux[1, :2], (w, h))
         pixels = landmarks.astype(np.float64) * [w, h, w, 1.0, 1.0]
         return PoseEstimate(pixels.astype(np.float32), world.astype(np.float32), rect.to_roi(w, h),
-                            presence, detected)
+                            presence, detected), next_rect
 
     def _lost(self, tracking: bool) -> None:
         if tracking:

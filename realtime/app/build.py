@@ -23,10 +23,10 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def make_detector(backend: str, threads: int = 0):
+def make_detector(backend: str, threads: int = 0, max_people: int = 1):
     try:
         from engines.detector import PoseDetector
-        return PoseDetector(backend=backend, threads=threads)
+        return PoseDetector(backend=backend, threads=threads, max_people=max_people)
     except Exception as exc:  # noqa: BLE001 - ImportError, missing model, provider not installed...
         raise SetupError(f"detector backend {backend!r} is not available: {one_line(exc)}") from None
 

@@ -5,6 +5,7 @@ import argparse
 import importlib
 
 from engines.backends import DETECTOR_BACKENDS, LIFTER_BACKENDS
+from engines.detector import MAX_PEOPLE
 from realtime.core.cli import MAX_THREADS, OneLineParser, bounded, new_file, output_dir, zmq_endpoint
 
 #: The largest frame a camera or the demo may be asked for (8K UHD), and the frame rates a camera gives.
@@ -56,6 +57,8 @@ def _source_options(src) -> None:
                      help="play files and the demo at their frame rate, dropping frames the pipeline cannot keep up "
                      "with, like a camera (default); --no-realtime processes every frame as fast as possible")
     src.add_argument("--loop", action="store_true", help="start a video file or image folder again at its end")
+    src.add_argument("--demo-people", type=bounded(int, 1, 3), default=1, metavar="N",
+                     help="figures in the demo source, 1 to 3, walking paths that cross (default: %(default)s)")
     src.add_argument("--speed", type=bounded(float, 0, 100), default=1.0,
                      help="replay speed for replay: sources (1 = as recorded, 0 = as fast as possible; at most 100)")
 
@@ -78,6 +81,10 @@ def _engine_options(eng) -> None:
                      help="'temporal' (default): a constant-velocity tracker per joint with steady bone lengths, "
                           "causal, no lag on steady motion (realtime.core.temporal); 'one-euro': the light One Euro "
                           "filter. docs/temporal.md measures both against ground truth")
+    eng.add_argument("--max-people", type=bounded(int, 1, MAX_PEOPLE), default=1, metavar="N",
+                     help=f"follow up to N people (1 to {MAX_PEOPLE}), each with a track id that stays while they "
+                     "are in view; above 1 the stream is semgcn.pose/2, a list of people (default: %(default)s: "
+                     "one person, semgcn.pose/1, BlazePose's own single-person tracking)")
     eng.add_argument("--lost-below", type=bounded(float, 0.0, 0.99), default=0.0, metavar="C",
                      help="treat limb joints and the head whose detector confidence is under C as lost: each is "
                           "moved onto its nearest kept joint before lifting, as the lifter was trained, and "
@@ -130,3 +137,5 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     own range is checked by its ``type`` while parsing."""
     if args.record_video and not args.record:
         parser.error("--record-video needs --record DIR")
+    if args.max_people > 1 and args.detector == "mediapipe":
+        parser.error("--max-people above 1 needs our own engines (--detector onnxruntime, onnxruntime-cuda, tensorrt)")

@@ -112,6 +112,14 @@ def summary_lines(result, stream_stats: dict, accuracy: dict) -> list[str]:
     return lines
 
 
+def people_lines(people: dict) -> list[str]:
+    """Per demo figure: how often found while fully visible, identity switches, 3D error."""
+    return [f"figure {figure}: found in {p['found_when_visible']} of {p['visible']} fully visible frames "
+            f"({p['found_pct']:.1f} %), {p['id_switches']} identity switches ({p['id_switches_outside_crossings']} "
+            f"outside crossings), track ids {p['track_ids']}, MPJPE {p.get('mpjpe_mm', float('nan')):.1f} mm, "
+            f"PA-MPJPE {p.get('pmpjpe_mm', float('nan')):.1f} mm" for figure, p in people.items()]
+
+
 def _skipped_inputs(source_stats: dict) -> list[str]:
     """A line for the images of a folder that could not be read, when there were any."""
     count = source_stats.get("unreadable_images", 0)
@@ -127,13 +135,14 @@ def run_pipeline(args, stop: threading.Event) -> int:
     from realtime.core.pipeline import Pipeline, PipelineOptions
     from realtime.core.smoothing import SmoothingStage
     from realtime.core.temporal import TemporalStage
-    options = SourceOptions(width=args.width, height=args.height_px, fps=args.fps, realtime=args.realtime, loop=args.loop)
+    options = SourceOptions(width=args.width, height=args.height_px, fps=args.fps, realtime=args.realtime, loop=args.loop,
+                            demo_people=args.demo_people)
     try:
         source = open_source(args.source, options)
     except SourceError as exc:
         raise SetupError(str(exc)) from None
     try:
-        detector = make_detector(args.detector, args.detector_threads)
+        detector = make_detector(args.detector, args.detector_threads, args.max_people)
         lifter = make_lifter(args.lifter, args.lifter_model)
         calibration = make_calibration(args, source)
         engines = describe_engines(args, lifter)
@@ -161,9 +170,10 @@ def run_pipeline(args, stop: threading.Event) -> int:
     skeleton = make_skeleton_stage(consumers)  # VMC, Live Link, ROS 2: a rig with bone rotations
     if skeleton is not None:
         stages.append(skeleton)
-    pipeline = Pipeline(detector, lifter, consumers, calibration=calibration,
-                        smoother=(TemporalStage() if args.smoother == "temporal" else SmoothingStage()) if args.smooth else None, stages=stages, backends=engines,
-                        options=PipelineOptions(max_frames=args.max_frames, lost_below=args.lost_below))
+    smoother = (TemporalStage() if args.smoother == "temporal" else SmoothingStage()) if args.smooth else None
+    pipeline = Pipeline(detector, lifter, consumers, calibration=calibration, smoother=smoother, stages=stages,
+                        backends=engines, options=PipelineOptions(max_frames=args.max_frames, lost_below=args.lost_below,
+                                                                  max_people=args.max_people))
     viewer = start_viewer(publisher.address) if args.viewer else None
     asked = (args.width or source.frame_size[0], args.height_px or source.frame_size[1])
     if tuple(asked) != tuple(source.frame_size) and getattr(source, "kind", "") == "webcam":
@@ -179,11 +189,13 @@ def run_pipeline(args, stop: threading.Event) -> int:
         if viewer is not None and viewer.poll() is None:
             viewer.terminate()
     accuracy = evaluator.summary() if evaluator is not None else {}
-    print("\n".join(summary_lines(result, publisher.stats(), accuracy)), flush=True)
+    people = evaluator.people.summary() if evaluator is not None and args.demo_people > 1 else {}
+    print("\n".join(summary_lines(result, publisher.stats(), accuracy) + people_lines(people)), flush=True)
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(
             {"stopped_by": result.stopped_by, "error": result.error, "source": result.source_stats,
-             "stream": publisher.stats(), **result.stats.as_dict(), "accuracy_mm": accuracy}, indent=2))
+             "stream": publisher.stats(), **result.stats.as_dict(), "accuracy_mm": accuracy,
+             "people": {str(k): v for k, v in people.items()}}, indent=2))
     if result.stopped_by == "error" or (result.stopped_by == "end_of_stream" and result.error):
         print(f"error: {result.error}", file=sys.stderr)
         return EXIT_FAILED

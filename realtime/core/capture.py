@@ -67,6 +67,7 @@ class SourceOptions:
             Webcams and network streams are always live.
         loop: start a video file, image folder or image again at its end.
         demo_seed: random seed of the demo's motion.
+        demo_people: figures in the demo (1 to 3), walking paths that cross.
     """
 
     width: int | None = None
@@ -75,6 +76,7 @@ class SourceOptions:
     realtime: bool = True
     loop: bool = False
     demo_seed: int = 0
+    demo_people: int = 1
 
 
 @contextlib.contextmanager

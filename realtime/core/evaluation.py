@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from realtime.core.records import FrameResult, PersonPose
 from realtime.core.stats import Series
@@ -33,11 +34,15 @@ class GroundTruth:
         keypoints_2d: ``(16, 2)`` pixels, the projection of the true joints.
         joints_3d: ``(16, 3)`` metres, camera frame, pelvis at the origin.
         root_translation: ``(3,)`` metres, the true pelvis in the camera frame.
+        figure: which person of the source this is (0, 1, 2... the same in every frame).
+        visible: the person is fully in view (not cut by the image border nor hidden by another).
     """
 
     keypoints_2d: np.ndarray
     joints_3d: np.ndarray
     root_translation: np.ndarray
+    figure: int = 0
+    visible: bool = True
 
 
 @runtime_checkable
@@ -75,35 +80,41 @@ class Evaluator:
 
     name = "evaluate"
 
-    def __init__(self, truth_of: Callable[[int], list[GroundTruth] | None]):
+    def __init__(self, truth_of: Callable[[int], list[GroundTruth] | None], fps: float = 30.0):
         self.truth_of = truth_of
+        self.fps = fps
         self.accuracy: dict[str, Series] = {}
+        self.people = PeopleScore(fps)
         self.truth_stage = TruthStage(self._pairs)
 
     @classmethod
     def for_source(cls, source) -> "Evaluator | None":
         """An evaluator for ``source`` when it has ground truth, else None."""
         if isinstance(source, GroundTruthSource):
-            return cls(source.ground_truth)
+            return cls(source.ground_truth, float(getattr(source, "fps", 30.0) or 30.0))
         return None
 
     def consume(self, result: FrameResult) -> None:
-        """Measure each person's error against the truth."""
-        for person, truth in self._pairs(result):
+        """Measure each person's error against the truth, and who was found as whom."""
+        pairs = self._pairs(result)
+        for person, truth in pairs:
             self._measure(person, truth)
+        self.people.add(result.frame_index, self.truth_of(result.frame_index) or [], pairs)
 
     def close(self) -> None:
         """Nothing to release (a consumer's contract)."""
 
     def _pairs(self, result: FrameResult) -> list[tuple[PersonPose, GroundTruth]]:
-        # One person and one truth today; several people are paired in order (the demo gives its
-        # figures in a fixed order) until the multi-person tracker brings matching.
-        return list(zip(result.people, self.truth_of(result.frame_index) or ()))
+        """Each found person with the true person they are: by their 2D joints (one to one, nearest
+        first), within a quarter of the true body's height; the others stay unpaired."""
+        return match_people(result.people, self.truth_of(result.frame_index) or [])
 
     def _measure(self, person: PersonPose, truth: GroundTruth) -> None:
         if person.joints_3d is None:
             return
-        self._add(pose_errors_mm(person.joints_3d[None], np.asarray(truth.joints_3d)[None]))
+        errors = pose_errors_mm(person.joints_3d[None], np.asarray(truth.joints_3d)[None])
+        self._add(errors)
+        self.people.add_errors(truth.figure, errors)
         if person.root_translation is not None:
             # Absolute position of the pelvis (calibration stage), camera frame.
             error = float(np.linalg.norm(person.root_translation - truth.root_translation) * 1e3)
@@ -117,7 +128,79 @@ class Evaluator:
     def reset(self) -> None:
         """Forget the errors measured so far (after a warm-up, say)."""
         self.accuracy = {}
+        self.people = PeopleScore(self.fps)
 
     def summary(self) -> dict[str, dict]:
         """Per metric: count, mean, median (p50), p99 and max error, in the metric's unit."""
         return {name: series.summary().as_dict() for name, series in self.accuracy.items()}
+
+
+def match_people(people: list[PersonPose], truths: list[GroundTruth]) -> list[tuple[PersonPose, GroundTruth]]:
+    """Found people paired with true ones by the mean distance of their 2D joints (Hungarian), each pair
+    within a quarter of the true body's height."""
+    if not people or not truths:
+        return []
+    cost = np.array([[float(np.linalg.norm(p.keypoints_2d - t.keypoints_2d, axis=1).mean()) for t in truths]
+                     for p in people])
+    gates = np.array([0.25 * max(float(np.ptp(t.keypoints_2d[:, 1])), 1.0) for t in truths])
+    rows, cols = linear_sum_assignment(cost)
+    return [(people[r], truths[c]) for r, c in zip(rows, cols) if cost[r, c] <= gates[c]]
+
+
+class PeopleScore:
+    """Who was found as whom, per true person (figure): how often a fully visible person was found,
+    and how often their track identity changed (an identity switch), inside and outside the moments
+    when they were hidden or crossing another (a window of ``CROSSING_S`` around frames where they
+    were not fully visible).
+
+    Args:
+        fps: the source's frame rate (frame indices to seconds).
+    """
+
+    CROSSING_S = 1.0
+
+    def __init__(self, fps: float = 30.0):
+        self.fps = fps
+        self.frames: dict[int, list[tuple[int, bool, int | None]]] = {}  # figure -> (frame, visible, track id)
+        self.errors: dict[int, dict[str, Series]] = {}
+
+    def add(self, frame_index: int, truths: list[GroundTruth], pairs: list[tuple[PersonPose, GroundTruth]]) -> None:
+        found = {truth.figure: person.id for person, truth in pairs}
+        for truth in truths:
+            self.frames.setdefault(truth.figure, []).append((frame_index, truth.visible, found.get(truth.figure)))
+
+    def add_errors(self, figure: int, errors: dict[str, float]) -> None:
+        for name in ("mpjpe_mm", "pmpjpe_mm"):
+            self.errors.setdefault(figure, {}).setdefault(name, Series()).add(errors[name])
+
+    def summary(self) -> dict[int, dict]:
+        """Per figure: frames fully visible, found among them (count and %), identity switches (all,
+        and outside crossings and hidden moments), the track ids used, and the 3D errors."""
+        out = {}
+        for figure, rows in sorted(self.frames.items()):
+            visible = [r for r in rows if r[1]]
+            found = sum(r[2] is not None for r in visible)
+            switches = self._switches(rows)
+            outside = [s for s in switches if not self._near_hidden(rows, s)]
+            errors = {name: round(series.summary().mean_ms, 1) for name, series in self.errors.get(figure, {}).items()}
+            out[figure] = {"frames": len(rows), "visible": len(visible), "found_when_visible": found,
+                           "found_pct": round(100.0 * found / max(len(visible), 1), 1),
+                           "id_switches": len(switches), "id_switches_outside_crossings": len(outside),
+                           "switch_frames": switches, "track_ids": sorted({r[2] for r in rows if r[2] is not None}),
+                           **errors}
+        return out
+
+    @staticmethod
+    def _switches(rows) -> list[int]:
+        """Frames where the figure's track id differs from the last one it had."""
+        last, out = None, []
+        for frame, _, track in rows:
+            if track is not None:
+                if last is not None and track != last:
+                    out.append(frame)
+                last = track
+        return out
+
+    def _near_hidden(self, rows, frame: int) -> bool:
+        window = self.CROSSING_S * self.fps
+        return any(not visible and abs(f - frame) <= window for f, visible, _ in rows)

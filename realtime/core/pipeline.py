@@ -62,6 +62,8 @@ class PipelineOptions:
         warn_every_errors: log a warning each time this many frames in a row have failed.
         lost_below: detector confidence under which a joint counts as lost (0: only non-finite ones);
             see ``semgcn.codec.prepare_keypoints``.
+        max_people: how many people the detector follows: above 1 the frames travel in the stream's
+            schema ``semgcn.pose/2`` (a list of people), at 1 in ``semgcn.pose/1`` as always.
     """
 
     max_frames: int | None = None
@@ -69,6 +71,7 @@ class PipelineOptions:
     max_consecutive_errors: int | None = None
     warn_every_errors: int = 50
     lost_below: float = 0.0
+    max_people: int = 1
 
 
 @dataclass
@@ -94,8 +97,8 @@ class Pipeline:
     """Runs frames through detector, lifter and stages and hands each record to the consumers.
 
     Args:
-        detector: callable ``detector(image_bgr, timestamp=seconds) -> detection | None`` with
-            ``keypoints_2d`` (16, 2) and ``confidence`` (16,) (``engines.detector.PoseDetector``;
+        detector: object with ``track(image_bgr, timestamp=seconds) -> list[detection]``, each with
+            ``keypoints_2d`` (16, 2), ``confidence`` (16,) and ``track_id`` (``engines.detector.PoseDetector``;
             the timestamp drives its temporal smoothing).
         lifter: object with ``predict(kp (N, 16, 2), image_size, focal, center) -> (N, 16, 3)``
             (``engines.lifter.Lifter``).
@@ -135,6 +138,7 @@ class Pipeline:
                              source=captured.source, media_time=captured.media_time, image=captured.image,
                              seq=self.stats.frames, dropped_at_source=int(dropped_at_source),
                              backends=self.backends, smoothing=self.smoother is not None,
+                             wire_major=2 if self.options.max_people > 1 else 1,
                              timings_ms={"wait": max(0.0, (t_start - captured.t_capture) * 1e3)})
         calibration = self._calibration_for((w, h))  # built on the first frame (and on a size change) only
         clock = StageClock(result.timings_ms)
@@ -157,12 +161,11 @@ class Pipeline:
     def _detect_and_lift(self, result: FrameResult, clock: StageClock, calibration) -> str | None:
         """Fill ``result.people``; returns an error line (None: people found, or nobody there)."""
         try:
-            detection = self.detector(result.image, timestamp=result.timestamp)
+            detections = self.detector.track(result.image, timestamp=result.timestamp)
         except Exception as exc:  # noqa: BLE001 - one bad frame must not end a live run
             clock.lap("detect")
             return self._failed(f"detector failed: {type(exc).__name__}: {exc}")
         clock.lap("detect")
-        detections = [] if detection is None else [detection]
         if not detections:
             self._consecutive_errors = 0
         people, error = [], None
@@ -172,7 +175,8 @@ class Pipeline:
             except ValueError as exc:  # misshaped, or a lost hip or shoulder: no body to lift
                 error = f"no pose this frame: {exc}"
                 continue
-            people.append(PersonPose(id=len(people), keypoints_2d=keypoints, confidence=confidence,
+            people.append(PersonPose(id=int(getattr(det, "track_id", len(people))), keypoints_2d=keypoints,
+                                     confidence=confidence,
                                      landmarks=getattr(det, "landmarks", None),
                                      world_landmarks=getattr(det, "world_landmarks", None)))
         if not people:
@@ -239,7 +243,7 @@ class Pipeline:
         pay for lazy initialisation (memory allocation, kernel selection) in its latency."""
         w, h = image_size
         try:
-            self.detector(np.zeros((h, w, 3), np.uint8))
+            self.detector.track(np.zeros((h, w, 3), np.uint8))
             ys = np.linspace(0.3 * h, 0.8 * h, 16, dtype=np.float32)
             xs = w / 2 + 0.05 * w * np.sin(np.arange(16, dtype=np.float32))
             self.lifter.predict(np.stack([xs, ys], axis=1)[None], image_size=(w, h))

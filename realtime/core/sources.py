@@ -178,7 +178,7 @@ class DemoSource(CaptureSource):
     ``ground_truth(frame_index)``: the source is a ``realtime.core.evaluation.GroundTruthSource``.
 
     Args:
-        options: ``SourceOptions`` (width, height, fps, realtime, demo_seed).
+        options: ``SourceOptions`` (width, height, fps, realtime, demo_seed, demo_people).
     """
 
     #: How many recent frames' truths are kept: far more than can wait between capture and evaluation.
@@ -191,7 +191,7 @@ class DemoSource(CaptureSource):
             raise SourceError(f"the demo source is not available: {exc}") from None
         fps = options.fps or 30.0
         self.scene = DemoScene(width=options.width or 640, height=options.height or 480, fps=fps,
-                               seed=options.demo_seed)
+                               seed=options.demo_seed, people=options.demo_people)
         try:
             first = self.scene.render(0)
         except Exception as exc:  # noqa: BLE001 - report a broken demo in one line
@@ -222,9 +222,8 @@ class DemoSource(CaptureSource):
         frame = self.scene.render(index)
         self._next = index + 1
         # Stored before the hand-over, so the truth is there when the pipeline evaluates the frame.
-        self._truths[index] = [GroundTruth(np.asarray(frame.keypoints_2d, np.float32),
-                                           np.asarray(frame.joints_3d, np.float32),
-                                           np.asarray(frame.root_translation, np.float32))]
+        self._truths[index] = [GroundTruth(f.keypoints_2d, f.joints_3d, f.root_translation, figure=i, visible=f.visible)
+                               for i, f in enumerate(frame.figures)]
         while len(self._truths) > self.TRUTH_FRAMES:
             self._truths.popitem(last=False)
         return frame.image, index

@@ -14,6 +14,7 @@ import numpy as np
 
 from realtime.demo.background import room_background
 from realtime.demo.camera import PinholeCamera
+from realtime.demo.crowd import crowd, merge
 from realtime.demo.figure import Figure
 from realtime.demo.kinematics import BodyShape
 from realtime.demo.motion import MotionGenerator, MotionState
@@ -27,8 +28,32 @@ _APPROACH_M = 0.45      # how much nearer than the room's centre the figure (and
 
 
 @dataclass
+class FigureTruth:
+    """The ground truth of one figure in one frame.
+
+    Attributes:
+        keypoints_2d: (16, 2) float32 pixels.  joints_3d: (16, 3) float32 metres, camera frame, pelvis
+        at the origin.  root_translation: (3,) float32 camera-frame pelvis.  action, view_yaw_deg: as
+        in ``DemoFrame``.  visible: every joint inside the image and no nearer figure covering more
+        than ``OCCLUDED_FRACTION`` of its box (what "fully visible" means in the measurements).
+    """
+
+    keypoints_2d: np.ndarray
+    joints_3d: np.ndarray
+    root_translation: np.ndarray
+    action: str = ""
+    view_yaw_deg: float = 0.0
+    visible: bool = True
+
+
+#: A figure counts as occluded when nearer figures cover more than this part of its 2D box.
+OCCLUDED_FRACTION = 0.15
+
+
+@dataclass
 class DemoFrame:
-    """One rendered demo frame and its ground truth.
+    """One rendered demo frame and its ground truth (``figures``: every figure; the other fields:
+    the first figure's, for code written for one).
 
     Attributes:
         image: (H, W, 3) uint8 BGR.
@@ -52,6 +77,7 @@ class DemoFrame:
     index: int = 0
     action: str = ""
     view_yaw_deg: float = 0.0
+    figures: list[FigureTruth] | None = None
 
 
 def view_yaw_deg(camera: PinholeCamera, state: MotionState) -> float:
@@ -81,10 +107,11 @@ class DemoScene:
             field of view (16:9 images, below ~55 degrees) the camera backs off (up to ~4.3 m for
             16:9 at 60 degrees) so that the whole figure stays in frame.
         supersample: rays per pixel along each axis for the figure (2 = 4 rays, antialiased).
+        people: 1 (the single figure above) to 3 figures walking paths that cross (``realtime.demo.crowd``).
     """
 
     def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0, seed: int = 0,
-                 hfov_deg: float = 60.0, supersample: int = 2) -> None:
+                 hfov_deg: float = 60.0, supersample: int = 2, people: int = 1) -> None:
         if width < 64 or height < 64:
             raise ValueError(f"demo image size must be at least 64x64, got {width}x{height}")
         if not fps > 0:
@@ -102,6 +129,7 @@ class DemoScene:
         self.shape = BodyShape()
         self.motion = MotionGenerator(self.shape, seed=self.seed)
         self.figure = Figure(palette_index=self.seed)
+        self.crowd = crowd(people, self.seed) if people > 1 else []
         self.renderer = FigureRenderer(self.camera, room_background(self.camera), supersample=supersample)
 
     @property
@@ -117,12 +145,40 @@ class DemoScene:
     def render(self, index: int) -> DemoFrame:
         """Render frame ``index`` (any integer >= 0; the motion loops every ``LOOP_SECONDS``)."""
         t = float(index) / self.fps
-        state = self.motion.state_at(t)
-        image = self.renderer.render(self.figure.place(state.skeleton))
+        if self.crowd:
+            states = [member.state_at(t) for member in self.crowd]
+            image = self.renderer.render(merge([m.place(s) for m, s in zip(self.crowd, states)]))
+        else:
+            states = [self.motion.state_at(t)]
+            image = self.renderer.render(self.figure.place(states[0].skeleton))
+        figures = _with_visibility([self._truth(state) for state in states], self.camera.size)
+        first = figures[0]
+        return DemoFrame(image=image, keypoints_2d=first.keypoints_2d, joints_3d=first.joints_3d,
+                         root_translation=first.root_translation, camera_matrix=self.camera_matrix,
+                         t=t, index=int(index), action=first.action, view_yaw_deg=first.view_yaw_deg,
+                         figures=figures)
+
+    def _truth(self, state: MotionState) -> FigureTruth:
         joints_cam = self.camera.to_camera(state.skeleton.joints)
         root = joints_cam[0].copy()
-        view_yaw = view_yaw_deg(self.camera, state)
-        return DemoFrame(image=image, keypoints_2d=self.camera.project(joints_cam).astype(np.float32),
-                         joints_3d=(joints_cam - root).astype(np.float32),
-                         root_translation=root.astype(np.float32), camera_matrix=self.camera_matrix,
-                         t=t, index=int(index), action=state.action, view_yaw_deg=view_yaw)
+        return FigureTruth(self.camera.project(joints_cam).astype(np.float32), (joints_cam - root).astype(np.float32),
+                           root.astype(np.float32), state.action, view_yaw_deg(self.camera, state))
+
+
+def _with_visibility(figures: list[FigureTruth], image_size: tuple[int, int]) -> list[FigureTruth]:
+    """Mark the figures that are fully visible: inside the image, not hidden by a nearer one."""
+    w, h = image_size
+    boxes = [np.concatenate([f.keypoints_2d.min(0), f.keypoints_2d.max(0)]) for f in figures]
+    boxes = [b + np.array([-1, -1, 1, 1]) * 0.1 * (b[3] - b[1]) for b in boxes]  # the body around its joints
+    for i, figure in enumerate(figures):
+        kp = figure.keypoints_2d
+        inside = bool(np.all((kp >= 0) & (kp < [w, h])))
+        area = max((boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1]), 1e-9)
+        covered = sum(_overlap(boxes[i], boxes[j]) for j, other in enumerate(figures)
+                      if j != i and other.root_translation[2] < figure.root_translation[2])
+        figure.visible = inside and covered / area <= OCCLUDED_FRACTION
+    return figures
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))

@@ -58,25 +58,27 @@ class ScriptedSource(CaptureSource):
 
 
 class ScriptedDetector:
-    """Returns the same keypoints, except on frames listed as nobody / NaN / raise."""
+    """The same keypoints for ``people`` people (ids 5, 6, ...; shifted sideways), except on frames
+    listed as nobody / NaN / raise."""
 
-    def __init__(self, nobody=(), nan=(), raises=(), nan_joint=4, confidence=0.9):
+    def __init__(self, nobody=(), nan=(), raises=(), nan_joint=4, confidence=0.9, people=1):
         self.calls, self.nobody, self.nan, self.raises = 0, set(nobody), set(nan), set(raises)
-        self.nan_joint, self.confidence = nan_joint, confidence
+        self.nan_joint, self.confidence, self.people = nan_joint, confidence, people
         self.timestamps = []
 
-    def __call__(self, image, timestamp=None):
+    def track(self, image, timestamp=None):
         i, self.calls = self.calls, self.calls + 1
         self.timestamps.append(timestamp)
         if i in self.raises:
             raise RuntimeError("inference failed")
         if i in self.nobody:
-            return None
+            return []
         kp = KEYPOINTS.copy()
         if i in self.nan:
             kp[self.nan_joint] = np.nan
         confidence = np.broadcast_to(np.asarray(self.confidence, np.float32), (16,)).copy()
-        return SimpleNamespace(keypoints_2d=kp, confidence=confidence, time_ms=1.0)
+        return [SimpleNamespace(keypoints_2d=kp + [p * 3.0, 0.0], confidence=confidence, time_ms=1.0, track_id=5 + p)
+                for p in range(self.people)]
 
 
 class ScriptedLifter:
@@ -263,6 +265,20 @@ def test_warm_up_runs_both_engines_once_and_survives_their_failure(caplog):
     assert detector.calls == 1 and lifter.calls == 1
     _pipeline(ScriptedDetector(raises={0}), ScriptedLifter()).warm_up((W, H))
     assert "warm-up failed" in caplog.text
+
+
+def test_several_people_are_lifted_in_one_call_keep_their_ids_and_travel_as_version_2():
+    consumer, lifter = ListConsumer(), ScriptedLifter()
+    _pipeline(ScriptedDetector(people=3), lifter, [consumer], max_people=3).run(ScriptedSource(4))
+    assert lifter.calls == 4  # one batched call per frame, not one per person
+    frames = [decode(m) for m in consumer.messages]
+    assert all(f.wire_major == 2 and [p.id for p in f.people] == [5, 6, 7] for f in frames)
+    assert all(p.root_translation is not None for p in frames[0].people)  # calibration per person
+    shifts = [p.keypoints_2d[0, 0] - frames[0].people[0].keypoints_2d[0, 0] for p in frames[0].people]
+    assert shifts == pytest.approx([0.0, 3.0, 6.0])
+    one = ListConsumer()
+    _pipeline(ScriptedDetector(), ScriptedLifter(), [one]).run(ScriptedSource(2))
+    assert all(decode(m).wire_major == 1 for m in one.messages)  # one person: the stream stays version 1
 
 
 def test_the_detector_gets_the_stream_time_of_each_frame():

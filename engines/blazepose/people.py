@@ -1,0 +1,379 @@
+"""Several people at once: BlazePose's landmark model per person, a track identity each.
+
+BlazePose itself follows one person: the person detector finds a body, the landmark model runs on its
+region, and from then on each frame's landmarks place the next frame's region, so the (costly)
+detector runs only when the person is lost. ``PeopleTracker`` keeps up to ``max_people`` such tracks:
+
+* every frame, each track's landmark model runs on the region its last landmarks gave (with its own
+  smoothing filters);
+* the person detector runs only while a slot is free: every ``detect_every`` frames, and every frame
+  while a track lost in the last ``memory_s`` may come back; a detection whose landmarks land on a
+  tracked person is that person, any other one whose landmarks are present becomes a new track;
+* two tracks that end up on the same person (their landmarks within ``same_person`` of each other)
+  are merged into the older one;
+* identity: a lost track's id is kept for ``memory_s`` seconds; a new track that starts near where
+  the lost one was heading and looks like it (a colour histogram of the torso) takes its id back, so
+  a short occlusion does not change who is who. When two people cross, their tracks can exchange
+  bodies; after they separate, ids whose appearance fits the other body better are swapped back.
+
+Where it fails (docs/people.md has the measurements): two people in the same clothes who cross or
+stay overlapped, a person hidden longer than ``memory_s``, a person entering where another just left.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from engines.blazepose.norm_rect import NormRect
+from engines.blazepose.pipeline import BlazePosePipeline, PoseEstimate
+from engines.blazepose.tracking import LandmarkSmoother
+
+#: BlazePose landmarks of the torso (shoulders and hips), whose colours identify a person.
+TORSO = (11, 12, 24, 23)
+#: After two bodies overlapped, how long apart before their colours are trusted again.
+_SETTLE_S = 0.3
+#: How much better (summed Bhattacharyya distances) swapped ids must fit to be swapped.
+_SWAP_MARGIN = 0.15
+#: A body whose torso colours are this far (Bhattacharyya) from its track's person is somebody else
+#: (measured on the demo: one person's torso at most 0.31 from itself (p90), others 0.93 and more),
+#: when that lasts this many frames.
+_JUMP_DISTANCE, _JUMP_FRAMES = 0.5, 4
+
+
+@dataclass
+class PeopleOptions:
+    """Options of :class:`PeopleTracker`.
+
+    Attributes:
+        max_people: most people followed at once.
+        detect_every: while a slot is free, run the person detector every this many frames.
+        new_person_iou: a detection whose region overlaps a tracked person's region more than this is
+            that person (its landmarks are not even computed).
+        same_person: two poses whose landmarks are on average closer than this (a fraction of the
+            body's height) are one person: a second track on them is dropped. Boxes alone cannot say
+            it: a person walking right behind another overlaps them almost entirely.
+        memory_s: how long a lost track's identity can be claimed back.
+        reclaim_distance: largest distance (in body heights) between a new track and where a lost one
+            was heading for the new one to take the lost one's id.
+        appearance_weight: weight of the torso colours against the distance when matching identities.
+        detect_tiles: besides the whole image, run the person detector on this many overlapping
+            tiles of half the image's width: BlazePose's detector sees the whole image at 224 x 224,
+            where the face of somebody 4 m or more from a webcam is a few pixels and is missed (0: the
+            whole image only).
+    """
+
+    max_people: int = 1
+    detect_every: int = 10
+    new_person_iou: float = 0.8
+    same_person: float = 0.07
+    memory_s: float = 3.0
+    reclaim_distance: float = 1.0
+    appearance_weight: float = 1.0
+    detect_tiles: int = 3
+
+
+@dataclass
+class Track:
+    """One followed person."""
+
+    id: int
+    rect: NormRect | None
+    smoother: LandmarkSmoother
+    box: np.ndarray = field(default_factory=lambda: np.zeros(4))  # x0, y0, x1, y1 pixels
+    points: np.ndarray = field(default_factory=lambda: np.zeros((33, 2)))  # the last landmarks, pixels
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # box centre, pixels per second
+    appearance: np.ndarray | None = None  # the person's look: torso colours while overlapping nobody
+    latest: np.ndarray | None = None      # the torso colours of the body followed in the last frame
+    t: float = 0.0
+    age: int = 0
+    overlapped_at: float = -1e9  # last time its box overlapped another track's
+    strange: int = 0  # frames in a row its body has looked like somebody else
+    last_rect: NormRect | None = None  # the region its landmarks last gave (kept while it is lost)
+
+
+class PeopleTracker:
+    """Up to ``options.max_people`` people with stable ids (see the module docstring).
+
+    Args:
+        pipeline: the BlazePose models (shared by every track).
+        options: :class:`PeopleOptions`.
+        smoothing: smooth each person's landmarks (MediaPipe's filters, one set per person).
+    """
+
+    def __init__(self, pipeline: BlazePosePipeline, options: PeopleOptions | None = None, smoothing: bool = True):
+        self.pipeline = pipeline
+        self.options = options or PeopleOptions()
+        self.smoothing = smoothing
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every person (a new video)."""
+        self.tracks: list[Track] = []
+        self.lost: list[Track] = []
+        self._next_id = 0
+        self._since_detection = 10**9
+
+    def process(self, image: np.ndarray, timestamp: float, bgr: bool = True) -> list[tuple[int, PoseEstimate]]:
+        """The people in this video frame, as ``(id, estimate)``, oldest track first."""
+        poses: dict[int, PoseEstimate] = {}
+        lost_now = self._follow(image, timestamp, bgr, poses)
+        self._merge_duplicates(timestamp, poses)
+        self._look_again(image, timestamp, bgr, poses)
+        self._since_detection += 1
+        free = len(self.tracks) < self.options.max_people
+        # Somebody lost a moment ago is likely to come back soon: look for them every frame meanwhile.
+        if free and (lost_now or self.lost or not self.tracks or self._since_detection >= self.options.detect_every):
+            self._since_detection = 0
+            self._find_new(image, timestamp, bgr, poses)
+        self._swap_after_crossings(timestamp)
+        self.lost = [t for t in self.lost if timestamp - t.t <= self.options.memory_s]
+        return [(t.id, poses[t.id]) for t in sorted(self.tracks, key=lambda t: -t.age)]
+
+    # -- the tracked people ---------------------------------------------------------------------------
+    def _follow(self, image, timestamp, bgr, poses) -> bool:
+        kept, lost_any = [], False
+        for track in self.tracks:
+            out = self.pipeline.estimate(image, track.rect, track.smoother, timestamp, bgr)
+            if out is None:
+                track.smoother.lost()
+                self.lost.append(track)
+                lost_any = True
+                continue
+            estimate, track.rect = out
+            self._update(track, estimate, image, timestamp)
+            lost_any |= self._took_over(track, timestamp)
+            poses[track.id] = estimate
+            kept.append(track)
+        self.tracks = kept
+        return lost_any
+
+    def _look_again(self, image, timestamp, bgr, poses) -> None:
+        """Run the landmark model where each person lost a moment ago should be now (their last region
+        moved on with their velocity): a person who comes out from behind somebody, or who turns their
+        back to the camera (which BlazePose's person detector, a face-and-torso detector, often misses),
+        is found again by the landmark model itself, with their own id."""
+        h, w = image.shape[:2]
+        for lost in sorted(self.lost, key=lambda t: -t.t):
+            if len(self.tracks) >= self.options.max_people or lost.last_rect is None:
+                continue
+            rect = _moved(lost.last_rect, lost.velocity * (timestamp - lost.t), w, h)
+            probe = Track(lost.id, rect, LandmarkSmoother(self.smoothing), appearance=lost.appearance,
+                          velocity=lost.velocity.copy(), age=lost.age, last_rect=lost.last_rect)
+            out = self.pipeline.estimate(image, rect, probe.smoother, timestamp, bgr, detected=False)
+            if out is None:
+                continue
+            estimate, probe.rect = out
+            self._update(probe, estimate, image, timestamp)
+            if any(self._same_person(probe, t) for t in self.tracks):
+                continue  # the region holds somebody already followed
+            if probe.appearance is not None and probe.latest is not None and \
+                    _colour_distance(probe.latest, probe.appearance) >= _JUMP_DISTANCE:
+                continue  # somebody else stands there
+            self.lost.remove(lost)
+            self.tracks.append(probe)
+            poses[probe.id] = estimate
+
+    def _took_over(self, track: Track, timestamp: float) -> bool:
+        """A track whose body has looked, for ``_JUMP_FRAMES`` frames in a row, not like its person but
+        like somebody lost a moment ago has slid onto that person (its own went behind somebody): the
+        body takes the lost person's id back, and the track's own person counts as lost, to be found
+        again by the detector and to take their id back in turn."""
+        if track.latest is None or track.appearance is None or \
+                _colour_distance(track.latest, track.appearance) < _JUMP_DISTANCE:
+            track.strange = 0
+            return False
+        fits = [(lost, _colour_distance(track.latest, lost.appearance)) for lost in self.lost
+                if lost.appearance is not None]
+        other, distance = min(fits, key=lambda pair: pair[1], default=(None, 1.0))
+        track.strange = track.strange + 1 if other is not None and distance < _JUMP_DISTANCE - _SWAP_MARGIN else 0
+        if track.strange < _JUMP_FRAMES:
+            return False
+        self.lost.remove(other)
+        self.lost.append(Track(track.id, None, LandmarkSmoother(self.smoothing), box=track.box.copy(),
+                               points=track.points.copy(), velocity=track.velocity.copy(),
+                               appearance=track.appearance, t=timestamp, age=track.age))
+        track.id, track.appearance, track.age, track.strange = other.id, other.appearance, other.age, 0
+        return True
+
+    def _update(self, track: Track, estimate: PoseEstimate, image: np.ndarray, timestamp: float) -> None:
+        box = body_box(estimate.landmarks, image.shape)
+        track.points = estimate.landmarks[:, :2].astype(np.float64)
+        track.last_rect = track.rect
+        dt = timestamp - track.t
+        if track.age and 0 < dt < 1.0:
+            track.velocity = 0.7 * track.velocity + 0.3 * (_centre(box) - _centre(track.box)) / dt
+        track.box, track.t, track.age = box, timestamp, track.age + 1
+        track.latest = torso_histogram(image, estimate.landmarks)
+        if track.latest is not None and timestamp - track.overlapped_at > _SETTLE_S:  # nobody in front
+            track.appearance = track.latest if track.appearance is None else 0.9 * track.appearance + 0.1 * track.latest
+
+    def _same_person(self, a: Track, b: Track) -> bool:
+        return pose_distance(a.points, b.points) < self.options.same_person
+
+    def _merge_duplicates(self, timestamp: float, poses: dict[int, PoseEstimate]) -> None:
+        for i, a in enumerate(list(self.tracks)):
+            for b in self.tracks[i + 1:]:
+                if box_iou(a.box, b.box) > 0.05:
+                    a.overlapped_at = b.overlapped_at = timestamp
+                if a in self.tracks and b in self.tracks and self._same_person(a, b):
+                    younger = b if b.age < a.age else a
+                    self.tracks.remove(younger)  # its own person is probably hidden: keep its id for later
+                    poses.pop(younger.id, None)
+                    younger.smoother.lost()
+                    self.lost.append(younger)
+
+    # -- new people -------------------------------------------------------------------------------------
+    def _find_new(self, image, timestamp, bgr, poses) -> None:
+        h, w = image.shape[:2]
+        candidates: list[Track] = []
+        for rect in self._detections(image, bgr):
+            if len(self.tracks) + len(candidates) >= self.options.max_people:
+                break
+            box = rect_box(rect, w, h)
+            if any(t.rect is not None and box_iou(box, rect_box(t.rect, w, h)) > self.options.new_person_iou
+                   for t in self.tracks + candidates):
+                continue
+            track = Track(-1, rect, LandmarkSmoother(self.smoothing))
+            out = self.pipeline.estimate(image, rect, track.smoother, timestamp, bgr, detected=True)
+            if out is None:
+                continue
+            estimate, track.rect = out
+            self._update(track, estimate, image, timestamp)
+            if any(self._same_person(track, t) for t in self.tracks + candidates):
+                continue  # its landmarks landed on somebody already followed
+            poses[id(track)] = estimate
+            candidates.append(track)
+        self._name(candidates, timestamp, poses)
+        self.tracks += candidates
+
+    def _detections(self, image: np.ndarray, bgr: bool) -> list[NormRect]:
+        """Person regions from the whole image and its tiles, best first, one per person (a region
+        overlapping a better one by more than half is the same person)."""
+        h, w = image.shape[:2]
+        rects = list(self.pipeline.detection_rects(image, bgr))
+        tiles = self.options.detect_tiles if w > h else 0
+        tile_w = w // 2
+        for x0 in np.linspace(0, w - tile_w, tiles).round().astype(int) if tiles else ():
+            tile = np.ascontiguousarray(image[:, x0:x0 + tile_w])
+            rects += [_from_tile(r, x0, tile_w, w) for r in self.pipeline.detection_rects(tile, bgr)]
+        kept: list[NormRect] = []
+        for rect in rects:
+            if all(box_iou(rect_box(rect, w, h), rect_box(k, w, h)) <= 0.5 for k in kept):
+                kept.append(rect)
+        return kept
+
+    def _name(self, candidates: list[Track], timestamp: float, poses: dict) -> None:
+        """Give each new track a lost track's id when it is where that one was heading and looks like
+        it (one-to-one, least cost first), else a new id."""
+        if candidates and self.lost:
+            cost = np.array([[self._reclaim_cost(c, lost, timestamp) for lost in self.lost] for c in candidates])
+            rows, cols = linear_sum_assignment(np.minimum(cost, 1e6))
+            for r, c in zip(rows, cols):
+                if cost[r, c] < 1e6:
+                    candidates[r].id = self.lost[c].id
+            claimed = {c.id for c in candidates}
+            self.lost = [t for t in self.lost if t.id not in claimed]
+        for candidate in candidates:
+            estimate = poses.pop(id(candidate))
+            if candidate.id < 0:
+                candidate.id, self._next_id = self._next_id, self._next_id + 1
+            poses[candidate.id] = estimate
+
+    def _reclaim_cost(self, new: Track, lost: Track, timestamp: float) -> float:
+        height = max(new.box[3] - new.box[1], lost.box[3] - lost.box[1], 1.0)
+        expected = _centre(lost.box) + lost.velocity * min(timestamp - lost.t, self.options.memory_s)
+        distance = float(np.linalg.norm(_centre(new.box) - expected)) / height
+        if distance > self.options.reclaim_distance:
+            return 1e6
+        return distance + self.options.appearance_weight * _colour_distance(new.appearance, lost.appearance)
+
+    # -- crossings ----------------------------------------------------------------------------------------
+    def _swap_after_crossings(self, timestamp: float) -> None:
+        """Two tracks that overlapped a moment ago and are apart again: when each body now looks more
+        like the other track's person than its own, the tracks exchanged bodies while crossing, and
+        their ids are swapped back. Checked once per crossing, ``_SETTLE_S`` after the bodies parted."""
+        for i, a in enumerate(self.tracks):
+            for b in self.tracks[i + 1:]:
+                parted = timestamp - max(a.overlapped_at, b.overlapped_at)
+                if not _SETTLE_S <= parted < 1.0 or box_iou(a.box, b.box) > 0.0:
+                    continue
+                a.overlapped_at = b.overlapped_at = -1e9  # this crossing is settled
+                if any(x is None for x in (a.appearance, b.appearance, a.latest, b.latest)):
+                    continue
+                keep = _colour_distance(a.latest, a.appearance) + _colour_distance(b.latest, b.appearance)
+                swap = _colour_distance(a.latest, b.appearance) + _colour_distance(b.latest, a.appearance)
+                if swap + _SWAP_MARGIN < keep:
+                    a.id, b.id = b.id, a.id
+                    a.appearance, b.appearance = b.appearance, a.appearance
+                    a.age, b.age = b.age, a.age
+
+
+def _from_tile(rect: NormRect, x0: int, tile_w: int, w: int) -> NormRect:
+    """A region found in the tile starting at column ``x0`` (full height), in the whole image."""
+    return NormRect(np.float32((x0 + float(rect.x_center) * tile_w) / w), rect.y_center,
+                    np.float32(float(rect.width) * tile_w / w), rect.height, rect.rotation)
+
+
+def _moved(rect: NormRect, shift_px: np.ndarray, w: int, h: int) -> NormRect:
+    """``rect`` moved by ``shift_px`` (pixels), kept on the image."""
+    x = float(np.clip(rect.x_center + shift_px[0] / w, 0.0, 1.0))
+    y = float(np.clip(rect.y_center + shift_px[1] / h, 0.0, 1.0))
+    return NormRect(np.float32(x), np.float32(y), rect.width, rect.height, rect.rotation)
+
+
+def rect_box(rect: NormRect, w: int, h: int) -> np.ndarray:
+    """The axis-aligned box ``(x0, y0, x1, y1)`` pixels of a pose region (ignoring its rotation)."""
+    roi = rect.to_roi(w, h)
+    return np.array([roi.cx - roi.width / 2, roi.cy - roi.height / 2, roi.cx + roi.width / 2, roi.cy + roi.height / 2])
+
+
+def pose_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance between two sets of landmarks (pixels), in units of the taller body's height."""
+    height = max(np.ptp(a[:, 1]), np.ptp(b[:, 1]), 1.0)
+    return float(np.linalg.norm(a - b, axis=1).mean() / height)
+
+
+def body_box(landmarks: np.ndarray, image_shape) -> np.ndarray:
+    """``(x0, y0, x1, y1)`` pixels around the 33 landmarks, clipped to the image."""
+    h, w = image_shape[:2]
+    xs = np.clip(landmarks[:, 0], 0, w)
+    ys = np.clip(landmarks[:, 1], 0, h)
+    return np.array([xs.min(), ys.min(), xs.max(), ys.max()], dtype=np.float64)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two ``(x0, y0, x1, y1)`` boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _centre(box: np.ndarray) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+
+
+def torso_histogram(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+    """A normalised hue-saturation histogram of the middle of the torso (the quadrilateral of shoulders
+    and hips shrunk to half its size about its centre: its edges are where somebody in front or behind
+    shows through)."""
+    corners = landmarks[list(TORSO), :2].astype(np.float64)
+    quad = np.round(corners.mean(axis=0) + 0.5 * (corners - corners.mean(axis=0))).astype(np.int32)
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, quad, 255)
+    if cv2.countNonZero(mask) < 30:
+        return None
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], mask, [12, 8], [0, 180, 0, 256]).ravel()
+    return hist / max(float(hist.sum()), 1e-9)
+
+
+def _colour_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Bhattacharyya distance of two histograms in [0, 1] (0.5 when one is unknown)."""
+    if a is None or b is None:
+        return 0.5
+    return float(cv2.compareHist(a.astype(np.float32), b.astype(np.float32), cv2.HISTCMP_BHATTACHARYYA))
