@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -73,15 +74,25 @@ def render_clips(folder: Path, count: int, frames: int, seed: int = 5) -> list[s
     return paths
 
 
-def timed_run(inputs: list[str], out: Path, *extra: str) -> tuple[float, list[dict]]:
+def timed_run(inputs: list[str], out: Path, *extra: str) -> tuple[float, list[dict], float]:
+    """Wall seconds of one ``tools.process`` command, its outcomes, and the load average meanwhile."""
     summary = out.with_suffix(".json")
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "tools.process", *inputs, "--out", str(out), "--to", "none",
                            "--no-progress", "--summary-json", str(summary), *extra], cwd=REPO, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"tools.process failed ({proc.returncode}): {proc.stderr[-1500:]}")
-    return elapsed, json.loads(summary.read_text())
+    return elapsed, json.loads(summary.read_text()), (load_before + os.getloadavg()[0]) / 2
+
+
+def ray_overhead(workers: int) -> float:
+    """Seconds to start a local Ray as ``--ray local`` does, run one trivial task and stop it."""
+    code = ("import os, time; os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = '0'; t = time.perf_counter(); "
+            "import ray; ray.init(num_cpus=%d, include_dashboard=False, logging_level='ERROR'); "
+            "ray.get(ray.remote(lambda: 1).remote()); ray.shutdown(); print(time.perf_counter() - t)" % workers)
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-1])
 
 
 def throughput(args) -> None:
@@ -92,11 +103,17 @@ def throughput(args) -> None:
         inputs = args.inputs or render_clips(tmp, args.clips, args.frames)
         runs = {"one process": timed_run(inputs, tmp / "local"),
                 f"Ray, {args.workers} workers (--ray local)": timed_run(inputs, tmp / "ray", "--ray", "local", "--workers",
-                                                                        str(args.workers))}
+                                                                        str(args.workers)),
+                "one process, --no-tracking": timed_run(inputs, tmp / "every", "--no-tracking")}
         frames = sum(o["frames"] for o in runs["one process"][1])
-        print(f"{len(inputs)} clips, {frames} frames\n\n| run | wall s | clips / min | frames / s |\n|---|---|---|---|")
-        for name, (elapsed, _) in runs.items():
-            print(f"| {name} | {elapsed:.1f} | {60 * len(inputs) / elapsed:.1f} | {frames / elapsed:.1f} |")
+        print(f"{len(inputs)} clips, {frames} frames, {os.cpu_count()} CPUs\n\n"
+              "| run | wall s | clips / min | frames / s | task seconds summed | load average meanwhile |\n"
+              "|---|---|---|---|---|---|")
+        for name, (elapsed, outcomes, load) in runs.items():
+            busy = sum(o["seconds"] for o in outcomes)
+            print(f"| {name} | {elapsed:.1f} | {60 * len(inputs) / elapsed:.1f} | {frames / elapsed:.1f} | {busy:.1f} | {load:.1f} |")
+        print(f"\nRay's own start and stop (ray.init with {args.workers} CPUs, one task, ray.shutdown): "
+              f"{ray_overhead(args.workers):.1f} s")
         worst = 0.0
         for outcome in runs["one process"][1]:
             a = [f.joints_3d for f in read_session(tmp / "local" / f"{outcome['name']}.mcap").frames if f.has_person]
