@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from pathlib import Path
 
 from realtime.app.build import SetupError, one_line
@@ -99,6 +101,7 @@ def run_on_ray(planned: list, settings: OfflineSettings, progress: Progress, add
                retries: int = 3, run_info: dict | None = None, ship_code: bool = False) -> list[Outcome]:
     """Every planned input as Ray tasks (module docstring); the outcomes in the order of ``planned``."""
     ray, started = connect(address, workers, ship_code)
+    _stop_on_sigterm()  # ray.init put its own handler in place, which exits without cancelling or shutting down
     pending: list = []
     try:
         board = ray.remote(num_cpus=0)(ProgressBoard).remote()
@@ -121,6 +124,14 @@ def run_on_ray(planned: list, settings: OfflineSettings, progress: Progress, add
     finally:
         if started:
             ray.shutdown()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM as Ctrl-C from here on, so that the ``finally`` below cancels the tasks and stops a local Ray."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _submit(ray, planned: list, settings: OfflineSettings, board, retries: int, run_info: dict | None) -> dict:
