@@ -30,7 +30,7 @@ import numpy as np
 from calibration.camera_file import CameraFile, save
 from realtime.batch.chunk import ChunkResult, canonical_ids, detect_and_lift
 from realtime.batch.finish import finish
-from realtime.batch.frames import Chunk, InputInfo, plan_chunks as plan_stretches_of
+from realtime.batch.frames import Chunk, InputInfo, plan_chunks as plan_batch_chunks
 from realtime.batch.jobs import Job
 from realtime.batch.redetect import RedetectOptions
 from realtime.batch.refine import refine
@@ -105,7 +105,7 @@ def offline_poses(frames: list[CapturedFrame], camera, workdir: Path, chunks=Non
     out = {}
     if chunks:
         parts = []
-        for chunk in plan_stretches_of(len(frames), *chunks):
+        for chunk in plan_batch_chunks(len(frames), *chunks):
             records, counts = detect_and_lift(frames[chunk.read_from:chunk.stop], base)
             canonical_ids(records)
             parts.append(ChunkResult(chunk, records, counts))
