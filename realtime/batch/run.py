@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from realtime.app.build import one_line
 from realtime.batch.chunk import run_chunk
 from realtime.batch.finish import finish
 from realtime.batch.frames import Chunk, InputError, InputInfo, plan_chunks, probe
@@ -62,9 +63,13 @@ def run_local(planned: list[Planned], settings: OfflineSettings, progress: Progr
     outcomes = []
     for item in planned:
         progress.start(item.job.name, item.frames_to_read)
-        results = [run_chunk(item.info, chunk, settings, report=lambda n, name=item.job.name: progress.advance(name, n))
-                   for chunk in item.chunks]
-        outcome = finish(item.job, item.info, settings, results, run_info)
+        try:
+            results = [run_chunk(item.info, chunk, settings, report=lambda n, name=item.job.name: progress.advance(name, n))
+                       for chunk in item.chunks]
+            outcome = finish(item.job, item.info, settings, results, run_info)
+        except Exception as exc:  # noqa: BLE001 - a bug met by one input fails that input, as a Ray task would
+            log.warning("%s failed: %s", item.job.input, one_line(exc))
+            outcome = Outcome(item.job.input, item.job.name, "failed", chunks=len(item.chunks), error=one_line(exc))
         progress.end(item.job.name, outcome.status)
         outcomes.append(outcome)
     return outcomes
