@@ -10,11 +10,13 @@ detector runs only when the person is lost. ``PeopleTracker`` keeps up to ``max_
   while a track lost in the last ``memory_s`` may come back; a detection whose landmarks land on a
   tracked person is that person, any other one whose landmarks are present becomes a new track;
 * two tracks that end up on the same person (their landmarks within ``same_person`` of each other)
-  are merged into the older one;
+  are one track (see identity below);
 * identity: a lost track's id is kept for ``memory_s`` seconds; a new track that starts near where
   the lost one was heading and looks like it (a colour histogram of the torso) takes its id back, so
-  a short occlusion does not change who is who. When two people cross, their tracks can exchange
-  bodies; after they separate, ids whose appearance fits the other body better are swapped back.
+  a short occlusion does not change who is who. When two people cross, the track of the one behind
+  slides onto the one in front: of two tracks on one body, the one whose person looks less like it
+  lets go; a track whose body keeps looking like somebody lost takes that person's id; after a
+  crossing, ids whose appearance fits the other body better are swapped back.
 
 Where it fails (docs/people.md has the measurements): two people in the same clothes who cross or
 stay overlapped, a person hidden longer than ``memory_s``, a person entering where another just left.
@@ -23,16 +25,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from engines.blazepose.appearance import colour_distance as _colour_distance, torso_histogram
 from engines.blazepose.norm_rect import NormRect
 from engines.blazepose.pipeline import BlazePosePipeline, PoseEstimate
 from engines.blazepose.tracking import LandmarkSmoother
 
-#: BlazePose landmarks of the torso (shoulders and hips), whose colours identify a person.
-TORSO = (11, 12, 24, 23)
 #: After two bodies overlapped, how long apart before their colours are trusted again.
 _SETTLE_S = 0.3
 #: How much better (summed Bhattacharyya distances) swapped ids must fit to be swapped.
@@ -52,7 +52,7 @@ class PeopleOptions:
         detect_every: while a slot is free, run the person detector every this many frames.
         new_person_iou: a detection whose region overlaps a tracked person's region more than this is
             that person (its landmarks are not even computed).
-        same_person: two poses whose landmarks are on average closer than this (a fraction of the
+        same_person: two poses whose landmarks are closer than this (median, a fraction of the
             body's height) are one person: a second track on them is dropped. Boxes alone cannot say
             it: a person walking right behind another overlaps them almost entirely.
         memory_s: how long a lost track's identity can be claimed back.
@@ -91,7 +91,6 @@ class Track:
     age: int = 0
     overlapped_at: float = -1e9  # last time its box overlapped another track's
     strange: int = 0  # frames in a row its body has looked like somebody else
-    last_rect: NormRect | None = None  # the region its landmarks last gave (kept while it is lost)
 
 
 class PeopleTracker:
@@ -121,7 +120,6 @@ class PeopleTracker:
         poses: dict[int, PoseEstimate] = {}
         lost_now = self._follow(image, timestamp, bgr, poses)
         self._merge_duplicates(timestamp, poses)
-        self._look_again(image, timestamp, bgr, poses)
         self._since_detection += 1
         free = len(self.tracks) < self.options.max_people
         # Somebody lost a moment ago is likely to come back soon: look for them every frame meanwhile.
@@ -150,32 +148,6 @@ class PeopleTracker:
         self.tracks = kept
         return lost_any
 
-    def _look_again(self, image, timestamp, bgr, poses) -> None:
-        """Run the landmark model where each person lost a moment ago should be now (their last region
-        moved on with their velocity): a person who comes out from behind somebody, or who turns their
-        back to the camera (which BlazePose's person detector, a face-and-torso detector, often misses),
-        is found again by the landmark model itself, with their own id."""
-        h, w = image.shape[:2]
-        for lost in sorted(self.lost, key=lambda t: -t.t):
-            if len(self.tracks) >= self.options.max_people or lost.last_rect is None:
-                continue
-            rect = _moved(lost.last_rect, lost.velocity * (timestamp - lost.t), w, h)
-            probe = Track(lost.id, rect, LandmarkSmoother(self.smoothing), appearance=lost.appearance,
-                          velocity=lost.velocity.copy(), age=lost.age, last_rect=lost.last_rect)
-            out = self.pipeline.estimate(image, rect, probe.smoother, timestamp, bgr, detected=False)
-            if out is None:
-                continue
-            estimate, probe.rect = out
-            self._update(probe, estimate, image, timestamp)
-            if any(self._same_person(probe, t) for t in self.tracks):
-                continue  # the region holds somebody already followed
-            if probe.appearance is not None and probe.latest is not None and \
-                    _colour_distance(probe.latest, probe.appearance) >= _JUMP_DISTANCE:
-                continue  # somebody else stands there
-            self.lost.remove(lost)
-            self.tracks.append(probe)
-            poses[probe.id] = estimate
-
     def _took_over(self, track: Track, timestamp: float) -> bool:
         """A track whose body has looked, for ``_JUMP_FRAMES`` frames in a row, not like its person but
         like somebody lost a moment ago has slid onto that person (its own went behind somebody): the
@@ -201,7 +173,6 @@ class PeopleTracker:
     def _update(self, track: Track, estimate: PoseEstimate, image: np.ndarray, timestamp: float) -> None:
         box = body_box(estimate.landmarks, image.shape)
         track.points = estimate.landmarks[:, :2].astype(np.float64)
-        track.last_rect = track.rect
         dt = timestamp - track.t
         if track.age and 0 < dt < 1.0:
             track.velocity = 0.7 * track.velocity + 0.3 * (_centre(box) - _centre(track.box)) / dt
@@ -219,11 +190,11 @@ class PeopleTracker:
                 if box_iou(a.box, b.box) > 0.05:
                     a.overlapped_at = b.overlapped_at = timestamp
                 if a in self.tracks and b in self.tracks and self._same_person(a, b):
-                    younger = b if b.age < a.age else a
-                    self.tracks.remove(younger)  # its own person is probably hidden: keep its id for later
-                    poses.pop(younger.id, None)
-                    younger.smoother.lost()
-                    self.lost.append(younger)
+                    loser = _slid_over(a, b)
+                    self.tracks.remove(loser)  # its own person is probably hidden: keep its id for later
+                    poses.pop(loser.id, None)
+                    loser.smoother.lost()
+                    self.lost.append(loser)
 
     # -- new people -------------------------------------------------------------------------------------
     def _find_new(self, image, timestamp, bgr, poses) -> None:
@@ -311,17 +282,19 @@ class PeopleTracker:
                     a.age, b.age = b.age, a.age
 
 
+def _slid_over(a: Track, b: Track) -> Track:
+    """Of two tracks on one body, the one that slid onto it from a person now hidden: the one whose
+    person looks less like the body (both see the same torso now), else the younger one."""
+    fit_a, fit_b = (_colour_distance(t.latest, t.appearance) for t in (a, b))
+    if a.appearance is not None and b.appearance is not None and abs(fit_a - fit_b) > _SWAP_MARGIN:
+        return a if fit_a > fit_b else b
+    return b if b.age < a.age else a
+
+
 def _from_tile(rect: NormRect, x0: int, tile_w: int, w: int) -> NormRect:
     """A region found in the tile starting at column ``x0`` (full height), in the whole image."""
     return NormRect(np.float32((x0 + float(rect.x_center) * tile_w) / w), rect.y_center,
                     np.float32(float(rect.width) * tile_w / w), rect.height, rect.rotation)
-
-
-def _moved(rect: NormRect, shift_px: np.ndarray, w: int, h: int) -> NormRect:
-    """``rect`` moved by ``shift_px`` (pixels), kept on the image."""
-    x = float(np.clip(rect.x_center + shift_px[0] / w, 0.0, 1.0))
-    y = float(np.clip(rect.y_center + shift_px[1] / h, 0.0, 1.0))
-    return NormRect(np.float32(x), np.float32(y), rect.width, rect.height, rect.rotation)
 
 
 def rect_box(rect: NormRect, w: int, h: int) -> np.ndarray:
@@ -331,9 +304,10 @@ def rect_box(rect: NormRect, w: int, h: int) -> np.ndarray:
 
 
 def pose_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean distance between two sets of landmarks (pixels), in units of the taller body's height."""
+    """Median distance between two sets of landmarks (pixels), in units of the taller body's height.
+    The median: two tracks on one body agree on most landmarks but can disagree on the legs."""
     height = max(np.ptp(a[:, 1]), np.ptp(b[:, 1]), 1.0)
-    return float(np.linalg.norm(a - b, axis=1).mean() / height)
+    return float(np.median(np.linalg.norm(a - b, axis=1)) / height)
 
 
 def body_box(landmarks: np.ndarray, image_shape) -> np.ndarray:
@@ -355,25 +329,3 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def _centre(box: np.ndarray) -> np.ndarray:
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
-
-
-def torso_histogram(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
-    """A normalised hue-saturation histogram of the middle of the torso (the quadrilateral of shoulders
-    and hips shrunk to half its size about its centre: its edges are where somebody in front or behind
-    shows through)."""
-    corners = landmarks[list(TORSO), :2].astype(np.float64)
-    quad = np.round(corners.mean(axis=0) + 0.5 * (corners - corners.mean(axis=0))).astype(np.int32)
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillConvexPoly(mask, quad, 255)
-    if cv2.countNonZero(mask) < 30:
-        return None
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1], mask, [12, 8], [0, 180, 0, 256]).ravel()
-    return hist / max(float(hist.sum()), 1e-9)
-
-
-def _colour_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
-    """Bhattacharyya distance of two histograms in [0, 1] (0.5 when one is unknown)."""
-    if a is None or b is None:
-        return 0.5
-    return float(cv2.compareHist(a.astype(np.float32), b.astype(np.float32), cv2.HISTCMP_BHATTACHARYYA))

@@ -149,9 +149,9 @@ def match_people(people: list[PersonPose], truths: list[GroundTruth]) -> list[tu
 
 class PeopleScore:
     """Who was found as whom, per true person (figure): how often a fully visible person was found,
-    and how often their track identity changed (an identity switch), inside and outside the moments
-    when they were hidden or crossing another (a window of ``CROSSING_S`` around frames where they
-    were not fully visible).
+    and how often their track identity changed (an identity switch), inside and outside crossings: a
+    window of ``CROSSING_S`` around frames where they were not fully visible or where their true 2D
+    box touched somebody else's (in front of or behind them).
 
     Args:
         fps: the source's frame rate (frame indices to seconds).
@@ -161,13 +161,17 @@ class PeopleScore:
 
     def __init__(self, fps: float = 30.0):
         self.fps = fps
-        self.frames: dict[int, list[tuple[int, bool, int | None]]] = {}  # figure -> (frame, visible, track id)
+        # figure -> (frame, apart from everybody, fully visible, track id)
+        self.frames: dict[int, list[tuple[int, bool, bool, int | None]]] = {}
         self.errors: dict[int, dict[str, Series]] = {}
 
     def add(self, frame_index: int, truths: list[GroundTruth], pairs: list[tuple[PersonPose, GroundTruth]]) -> None:
         found = {truth.figure: person.id for person, truth in pairs}
-        for truth in truths:
-            self.frames.setdefault(truth.figure, []).append((frame_index, truth.visible, found.get(truth.figure)))
+        boxes = [_box(truth.keypoints_2d) for truth in truths]
+        for i, truth in enumerate(truths):
+            # Crossing: hidden, cut by the border, or in front of somebody (boxes touching).
+            apart = truth.visible and not any(_touch(boxes[i], box) for j, box in enumerate(boxes) if j != i)
+            self.frames.setdefault(truth.figure, []).append((frame_index, apart, truth.visible, found.get(truth.figure)))
 
     def add_errors(self, figure: int, errors: dict[str, float]) -> None:
         for name in ("mpjpe_mm", "pmpjpe_mm"):
@@ -178,15 +182,15 @@ class PeopleScore:
         and outside crossings and hidden moments), the track ids used, and the 3D errors."""
         out = {}
         for figure, rows in sorted(self.frames.items()):
-            visible = [r for r in rows if r[1]]
-            found = sum(r[2] is not None for r in visible)
+            visible = [r for r in rows if r[2]]
+            found = sum(r[3] is not None for r in visible)
             switches = self._switches(rows)
             outside = [s for s in switches if not self._near_hidden(rows, s)]
             errors = {name: round(series.summary().mean_ms, 1) for name, series in self.errors.get(figure, {}).items()}
             out[figure] = {"frames": len(rows), "visible": len(visible), "found_when_visible": found,
                            "found_pct": round(100.0 * found / max(len(visible), 1), 1),
                            "id_switches": len(switches), "id_switches_outside_crossings": len(outside),
-                           "switch_frames": switches, "track_ids": sorted({r[2] for r in rows if r[2] is not None}),
+                           "switch_frames": switches, "track_ids": sorted({r[3] for r in rows if r[3] is not None}),
                            **errors}
         return out
 
@@ -194,7 +198,7 @@ class PeopleScore:
     def _switches(rows) -> list[int]:
         """Frames where the figure's track id differs from the last one it had."""
         last, out = None, []
-        for frame, _, track in rows:
+        for frame, _, _, track in rows:
             if track is not None:
                 if last is not None and track != last:
                     out.append(frame)
@@ -203,4 +207,12 @@ class PeopleScore:
 
     def _near_hidden(self, rows, frame: int) -> bool:
         window = self.CROSSING_S * self.fps
-        return any(not visible and abs(f - frame) <= window for f, visible, _ in rows)
+        return any(not apart and abs(f - frame) <= window for f, apart, _, _ in rows)
+
+
+def _box(points: np.ndarray) -> np.ndarray:
+    return np.concatenate([points.min(axis=0), points.max(axis=0)])
+
+
+def _touch(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3])
