@@ -162,7 +162,8 @@ def _outcome(ray, ref, item) -> Outcome:
     try:
         return ray.get(ref)
     except ray.exceptions.RayError as exc:  # retries exhausted, a bug in a task: this input fails alone
-        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        log.warning("%s failed on Ray: %s", item.job.input, first)
-        return Outcome(item.job.input, item.job.name, "failed", chunks=len(item.chunks),
-                       error=f"{type(exc).__name__}: {first.strip()}")
+        cause = getattr(exc, "cause", None)  # a task's own exception, wrapped in RayTaskError
+        line = one_line(cause) if isinstance(cause, BaseException) else \
+            f"{type(exc).__name__}: {next((t.strip() for t in str(exc).splitlines() if t.strip()), '')}"
+        log.warning("%s failed on Ray: %s", item.job.input, line)
+        return Outcome(item.job.input, item.job.name, "failed", chunks=len(item.chunks), error=line)
