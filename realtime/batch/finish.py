@@ -79,8 +79,7 @@ def _write(job: Job, info: InputInfo, settings: OfflineSettings, records: list[F
         record.t_publish, record.latency_ms, record.timings_ms = record.t_capture, 0.0, {}
     metadata = _metadata(job, info, settings, outcome, tracks, records, camera, run_info)
     job.clear_incomplete()
-    scratch = Path(job.out_dir) / INCOMPLETE / f"{job.name}-{uuid.uuid4().hex[:12]}"
-    scratch.mkdir(parents=True)
+    scratch = _scratch(job)
     try:
         finals = job.outputs(settings.formats)
         temporary = {key: scratch / path.name for key, path in finals.items()}
@@ -90,11 +89,22 @@ def _write(job: Job, info: InputInfo, settings: OfflineSettings, records: list[F
             _replace(temporary[key], finals[key])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        try:
-            scratch.parent.rmdir()  # .incomplete/ itself, once nothing is left in it
-        except OSError:
-            pass
+        job.clear_incomplete()  # and .incomplete/ itself, once nothing is left in it
     return [str(p) for p in finals.values()]
+
+
+def _scratch(job: Job) -> Path:
+    """A new folder under ``.incomplete/`` for this attempt (another job may remove ``.incomplete/``
+    itself between our making it and our folder in it: then once more)."""
+    scratch = Path(job.out_dir) / INCOMPLETE / f"{job.name}-{uuid.uuid4().hex[:12]}"
+    for _ in range(3):
+        try:
+            scratch.mkdir(parents=True)
+            return scratch
+        except FileNotFoundError:
+            continue
+    scratch.mkdir(parents=True)
+    return scratch
 
 
 def _calibrate(records: list[FrameResult], settings: OfflineSettings) -> dict | None:

@@ -46,9 +46,14 @@ class Job:
         return all(p.exists() for p in self.outputs(formats).values())
 
     def clear_incomplete(self) -> None:
-        """Remove what a killed run left of this job under ``.incomplete/``."""
-        for stale in (Path(self.out_dir) / INCOMPLETE).glob(f"{glob.escape(self.name)}-*"):
+        """Remove what a killed run left of this job under ``.incomplete/`` (and the folder, once empty)."""
+        folder = Path(self.out_dir) / INCOMPLETE
+        for stale in folder.glob(f"{glob.escape(self.name)}-*"):
             shutil.rmtree(stale, ignore_errors=True)
+        try:
+            folder.rmdir()
+        except OSError:  # absent, or other jobs' leftovers still in it
+            pass
 
 
 @dataclass

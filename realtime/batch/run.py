@@ -45,6 +45,7 @@ def plan(jobs: list[Job], settings: OfflineSettings, overwrite: bool = False) ->
     """The jobs to run, and the outcomes already known (skipped: done before; failed: unreadable)."""
     planned, known = [], []
     for job in jobs:
+        job.clear_incomplete()  # what a killed run left, even of a job it finished just before
         if not overwrite and job.done(settings.formats):
             known.append(Outcome(job.input, job.name, "skipped", outputs=[str(p) for p in job.outputs(settings.formats).values()]))
             continue
@@ -53,7 +54,6 @@ def plan(jobs: list[Job], settings: OfflineSettings, overwrite: bool = False) ->
         except InputError as exc:
             known.append(Outcome(job.input, job.name, "failed", error=str(exc)))
             continue
-        job.clear_incomplete()
         planned.append(Planned(job, info, plan_chunks(info.frame_count, settings.chunk_frames, settings.overlap)))
     return planned, known
 
