@@ -33,6 +33,9 @@ from engines.blazepose.norm_rect import NormRect
 from engines.blazepose.pipeline import BlazePosePipeline, PoseEstimate
 from engines.blazepose.tracking import LandmarkSmoother
 
+#: BlazePose's 33 landmarks with left and right exchanged (eyes, ears, mouth, arms, hands, legs, feet).
+MIRROR_33 = [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23, 26, 25,
+             28, 27, 30, 29, 32, 31]
 #: After two bodies overlapped, how long apart before their colours are trusted again.
 _SETTLE_S = 0.3
 #: How much better (summed Bhattacharyya distances) swapped ids must fit to be swapped.
@@ -50,10 +53,13 @@ class PeopleOptions:
     Attributes:
         max_people: most people followed at once.
         detect_every: while a slot is free, run the person detector every this many frames.
+        min_height: a pose shorter than this fraction of the image's height is not a person (the
+            landmark model, given a chair's or a table's base, can return a tiny confident pose); a
+            standing adult is taller than this up to about 8 m from a 60-degree webcam.
         new_person_iou: a detection whose region overlaps a tracked person's region more than this is
             that person (its landmarks are not even computed).
         same_person: two poses whose landmarks are closer than this (median, a fraction of the
-            body's height) are one person: a second track on them is dropped. Boxes alone cannot say
+            body's height; or with left and right exchanged) are one person. Boxes alone cannot say
             it: a person walking right behind another overlaps them almost entirely.
         memory_s: how long a lost track's identity can be claimed back.
         reclaim_distance: largest distance (in body heights) between a new track and where a lost one
@@ -67,6 +73,7 @@ class PeopleOptions:
 
     max_people: int = 1
     detect_every: int = 10
+    min_height: float = 0.2
     new_person_iou: float = 0.8
     same_person: float = 0.07
     memory_s: float = 3.0
@@ -135,7 +142,7 @@ class PeopleTracker:
         kept, lost_any = [], False
         for track in self.tracks:
             out = self.pipeline.estimate(image, track.rect, track.smoother, timestamp, bgr)
-            if out is None:
+            if out is None or not self._tall_enough(out[0], image):
                 track.smoother.lost()
                 self.lost.append(track)
                 lost_any = True
@@ -182,7 +189,13 @@ class PeopleTracker:
             track.appearance = track.latest if track.appearance is None else 0.9 * track.appearance + 0.1 * track.latest
 
     def _same_person(self, a: Track, b: Track) -> bool:
-        return pose_distance(a.points, b.points) < self.options.same_person
+        # Seen from behind, one of two tracks on a body can have its left and right exchanged.
+        return min(pose_distance(a.points, b.points), pose_distance(a.points, b.points[MIRROR_33])) < \
+            self.options.same_person
+
+    def _tall_enough(self, estimate: PoseEstimate, image: np.ndarray) -> bool:
+        # The landmarks' whole extent, off the image too: a person cut by the border is still tall.
+        return float(np.ptp(estimate.landmarks[:, 1])) >= self.options.min_height * image.shape[0]
 
     def _merge_duplicates(self, timestamp: float, poses: dict[int, PoseEstimate]) -> None:
         for i, a in enumerate(list(self.tracks)):
@@ -209,7 +222,7 @@ class PeopleTracker:
                 continue
             track = Track(-1, rect, LandmarkSmoother(self.smoothing))
             out = self.pipeline.estimate(image, rect, track.smoother, timestamp, bgr, detected=True)
-            if out is None:
+            if out is None or not self._tall_enough(out[0], image):
                 continue
             estimate, track.rect = out
             self._update(track, estimate, image, timestamp)

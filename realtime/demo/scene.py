@@ -145,11 +145,10 @@ class DemoScene:
     def render(self, index: int) -> DemoFrame:
         """Render frame ``index`` (any integer >= 0; the motion loops every ``LOOP_SECONDS``)."""
         t = float(index) / self.fps
+        states = self._states(t)
         if self.crowd:
-            states = [member.state_at(t) for member in self.crowd]
             image = self.renderer.render(merge([m.place(s) for m, s in zip(self.crowd, states)]))
         else:
-            states = [self.motion.state_at(t)]
             image = self.renderer.render(self.figure.place(states[0].skeleton))
         figures = _with_visibility([self._truth(state) for state in states], self.camera.size)
         first = figures[0]
@@ -157,6 +156,13 @@ class DemoScene:
                          root_translation=first.root_translation, camera_matrix=self.camera_matrix,
                          t=t, index=int(index), action=first.action, view_yaw_deg=first.view_yaw_deg,
                          figures=figures)
+
+    def figures_at(self, index: int) -> list[FigureTruth]:
+        """The true figures of frame ``index`` (with their visibility), without rendering the image."""
+        return _with_visibility([self._truth(state) for state in self._states(index / self.fps)], self.camera.size)
+
+    def _states(self, t: float) -> list[MotionState]:
+        return [member.state_at(t) for member in self.crowd] if self.crowd else [self.motion.state_at(t)]
 
     def _truth(self, state: MotionState) -> FigureTruth:
         joints_cam = self.camera.to_camera(state.skeleton.joints)
