@@ -74,26 +74,30 @@ class GraphNonLocal(nn.Module):
         b, k, c = h.shape
         return h.reshape(b, k // self.group_size, self.group_size, c).amax(dim=2)
 
-    def affinity(self, x: torch.Tensor) -> torch.Tensor:
+    def affinity(self, x: torch.Tensor, xg: torch.Tensor | None = None) -> torch.Tensor:
         """``f(x_i, x_j)`` of Eq. 10: ``(B, K, K / group_size)``, every node ``i`` (original order) against
-        every pooled group ``j`` (``NONLOCAL_GROUPS`` order)."""
+        every pooled group ``j`` (``NONLOCAL_GROUPS`` order); ``xg``: ``x`` already gathered by groups."""
         ci = self.inter_channels
         w = self.concat_project.weight                     # (1, C)
-        a = self.theta(x) @ w[:, :ci].t()                  # (B, K, 1)
-        b = self._pooled(self.phi, x) @ w[:, ci:].t()      # (B, N, 1)
+        # theta's linear map and its half of w_f fold into one (C, 1) vector: (x Wt^T + bt) wt = x (Wt^T wt) + bt wt
+        a = x @ (self.theta.weight.t() @ w[:, :ci].t()) + self.theta.bias @ w[:, :ci].t()   # (B, K, 1)
+        xg = self._grouped(x) if xg is None else xg
+        b = self._pool(self.phi(xg)) @ w[:, ci:].t()      # (B, N, 1)
         return torch.relu(a + b.transpose(1, 2))
 
-    def _pooled(self, linear: nn.Linear, x: torch.Tensor) -> torch.Tensor:
-        # phi and g act on each node alone, so the groups are gathered once, then transformed and pooled.
-        return self._pool(linear(torch.index_select(x, 1, self.grouped_order)))
+    def _grouped(self, x: torch.Tensor) -> torch.Tensor:
+        # phi and g act on each node alone, so the groups are gathered once for both.
+        return torch.index_select(x, 1, self.grouped_order)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # theta and the residual stay in the original joint order: only phi and g are grouped, so there is
         # nothing to put back (one gather instead of a reorder and a restore, the same numbers).
-        f = self.affinity(x)
+        xg = self._grouped(x)
+        f = self.affinity(x, xg)
         f = f / f.shape[-1]                                # 1/N with N the pooled node count
-        y = f @ self._pooled(self.g, x)                    # (B, K, C/2)
-        wy = self.W(y)
+        # W after the aggregation: (f P) W^T + b = f (P W^T) + b, and P has N = K / group_size rows, not K.
+        pooled = self._pool(self.g(xg))                   # (B, N, C/2)
+        wy = f @ (pooled @ self.W.weight.t()) + self.W.bias
         if self.W_bn is not None:  # None once folded into W for inference (semgcn.export)
             wy = self.W_bn(wy.transpose(1, 2)).transpose(1, 2)
         return x + wy
