@@ -27,19 +27,25 @@ def plot_curves(histories: dict[str, list[dict]], path: str | Path, val_key: str
         val_key: the validation set plotted on the right.
         title: figure title.
     """
-    fig, (ax_loss, ax_err) = plt.subplots(1, 2, figsize=(11, 4))
-    for label, hist in histories.items():
+    fig, (ax_loss, ax_err) = plt.subplots(1, 2, figsize=(11, 4.2 + 0.22 * ((len(histories) + 2) // 3)))
+    styles = ("-", "--", ":", "-.")
+    for k, (label, hist) in enumerate(histories.items()):
         epochs = [h["epoch"] for h in hist]
-        ax_loss.plot(epochs, [h["train_loss"] for h in hist], label=label)
-        ax_err.plot(epochs, [h["val"][val_key]["mpjpe_mm"] for h in hist], label=label)
+        style = dict(label=label, linestyle=styles[(k // 10) % len(styles)], marker="o", markersize=3)
+        ax_loss.plot(epochs, [h["train_loss"] for h in hist], **style)
+        ax_err.plot(epochs, [h["val"][val_key]["mpjpe_mm"] for h in hist], **style)
     ax_loss.set(xlabel="epoch", ylabel="training loss (Eq. 7, m²)", yscale="log", title="training loss")
-    ax_err.set(xlabel="epoch", ylabel="MPJPE (mm)", title=f"held-out error ({val_key} 2D)")
+    # Log scale: a diverging early epoch of one run must not flatten every other curve.
+    ax_err.set(xlabel="epoch", ylabel="MPJPE (mm, log scale)", yscale="log", title=f"held-out error ({val_key} 2D)")
     for ax in (ax_loss, ax_err):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3, which="both")
+    if len(histories) > 1:  # one legend under both panels: inside, it hides the curves
+        handles, labels = ax_loss.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    rows = (len(histories) + 2) // 3 if len(histories) > 1 else 0
+    fig.tight_layout(rect=(0, min(0.4, 0.065 * rows), 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
