@@ -31,12 +31,12 @@ def make_detector(backend: str, threads: int = 0, max_people: int = 1):
         raise SetupError(f"detector backend {backend!r} is not available: {one_line(exc)}") from None
 
 
-def make_lifter(backend: str, model_path: str | None):
+def make_lifter(backend: str, model_path: str | None, flip_test: bool = True):
     try:
         from engines.lifter import Lifter, LifterOptions
         # One CPU thread: the network is tiny, and a thread pool only competes with the detector for
         # the cores (torch with its default threads took 300 ms per pose here instead of 2.5 ms).
-        return Lifter(options=LifterOptions(backend=backend, model_path=model_path, threads=1))
+        return Lifter(options=LifterOptions(backend=backend, model_path=model_path, threads=1, flip_test=flip_test))
     except Exception as exc:  # noqa: BLE001
         raise SetupError(f"lifter backend {backend!r} is not available: {one_line(exc)}") from None
 

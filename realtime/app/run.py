@@ -143,7 +143,7 @@ def run_pipeline(args, stop: threading.Event) -> int:
         raise SetupError(str(exc)) from None
     try:
         detector = make_detector(args.detector, args.detector_threads, args.max_people)
-        lifter = make_lifter(args.lifter, args.lifter_model)
+        lifter = make_lifter(args.lifter, args.lifter_model, args.flip_test)
         calibration = make_calibration(args, source)
         engines = describe_engines(args, lifter)
         consumers = make_consumers(args, engines)

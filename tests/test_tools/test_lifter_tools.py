@@ -36,3 +36,18 @@ def test_bench_lifter_measures_both_backends(capsys):
     assert set(report["results"]) == {"onnxruntime", "torch"}
     for r in report["results"].values():
         assert r["model_b1_p50_ms"] > 0 and r["model_b8_poses_per_s"] > 0
+
+
+def test_bench_lifter_against_a_baseline(capsys):
+    """--baseline times the shipped model with and without flip against another file, interleaved."""
+    from engines.lifter import DEFAULT_ONNX
+
+    assert bench_lifter.main(["--baseline", str(DEFAULT_ONNX), "--iters", "3", "--batch", "8", "--batch-iters", "2",
+                              "--warmup", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "without flip" in out
+    versus = json.loads(out.strip().splitlines()[-1])["versus_baseline"]
+    assert set(versus) == {"b1", "b8"}
+    for r in versus.values():
+        assert min(r["new_ms"], r["new_no_flip_ms"], r["old_ms"]) > 0
+        assert r["new_no_flip_over_old"] == r["new_no_flip_ms"] / r["old_ms"]
