@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from realtime.core import palette
+from realtime.core.palette import RGB
 from realtime.core.records import FrameResult, PersonPose
-from semgcn.skeleton import BONES, NUM_JOINTS, bone_side
+from semgcn.skeleton import BONES, NUM_JOINTS
 from semgcn.solver.axes import CAMERA_TO_SOLVER, world_to_solver
 from semgcn.solver.rig import JOINT_BONE
 
@@ -39,12 +42,12 @@ FRAME_CHOICES = ("auto", "camera", "world")
 #: ``camera_optical`` axes seen from ``camera``: x_opt = -y_cam, y_opt = -z_cam, z_opt = x_cam.
 OPTICAL_IN_CAMERA = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
 IDENTITY_QUATERNION = (0.0, 0.0, 0.0, 1.0)  # x, y, z, w (ROS and Foxglove order)
-#: Same palette as the Open3D viewer (realtime.viewer.geometry): left blue, right orange, centre green.
-SIDE_COLOURS = {"left": (0.20, 0.55, 1.00), "right": (1.00, 0.45, 0.10), "centre": (0.30, 0.85, 0.35)}
 JOINT_COLOUR = (0.95, 0.95, 0.95)
 #: Bones as (parent, child) joint indices, the order of every bone list of every protocol.
 BONE_PAIRS: tuple[tuple[int, int], ...] = tuple((parent, child) for child, parent in BONES)
-BONE_COLOURS: tuple[tuple[float, float, float], ...] = tuple(SIDE_COLOURS[bone_side(c)] for _, c in BONE_PAIRS)
+#: The bones of one person (``semgcn.pose/1``), the Open3D viewer's palette: left blue, right orange,
+#: centre green. With several people each person has their own (``PersonInScene.bone_colours``).
+BONE_COLOURS: tuple[RGB, ...] = tuple(palette.SIDE_COLOURS.bone_rgb())
 JOINT_DIAMETER_M = 0.06
 BONE_WIDTH_M = 0.025
 #: How long a drawn skeleton lives without a refresh: a stalled stream never leaves one frozen.
@@ -70,12 +73,15 @@ class Transform:
 class PersonInScene:
     """One person's joints in the scene's frame: ``positions (16, 3)`` metres and ``orientations
     (16, 4)`` unit quaternions (x, y, z, w), in skeleton order; ``name`` is the stable marker
-    namespace / entity id (``person_<id>``)."""
+    namespace / entity id (``person_<id>``); ``bone_colours`` one RGB per bone of ``BONE_PAIRS``: by side
+    for one person, the person's own hue (``realtime.core.palette``) with several, as the viewer and the
+    overlay draw them."""
 
     id: int
     name: str
     positions: np.ndarray
     orientations: np.ndarray
+    bone_colours: tuple[RGB, ...] = BONE_COLOURS
 
 
 @dataclass
@@ -204,6 +210,7 @@ class SceneBuilder:
                     if person.skeleton is not None else None)
             drawn = self._world_person(person, world_from_optical, axes) if in_world else self._camera_person(person, axes)
             if drawn is not None:
+                drawn.bone_colours = _bone_colours(palette.colours_for(result, person))
                 scene.people.append(drawn)
         self._track(scene)
         return scene
@@ -249,6 +256,11 @@ class SceneBuilder:
 
 
 _OPTICAL_IN_CAMERA_QUATERNION = Rotation.from_matrix(OPTICAL_IN_CAMERA).as_quat()  # once: scipy takes ~0.2 ms
+
+
+@lru_cache(maxsize=64)
+def _bone_colours(colours: palette.SkeletonColours) -> tuple[RGB, ...]:
+    return tuple(colours.bone_rgb())
 
 
 def _camera_to_optical() -> Transform:

@@ -5,7 +5,8 @@ The Foxglove app draws these schemas in its 3D panel with no plugin. Built and e
 the schema is the SDK's FileDescriptorSet), from the protocol-free ``realtime.core.skeleton_scene``:
 
 * ``/semgcn/scene`` (``foxglove.SceneUpdate``): one ``SceneEntity`` per person (id ``person_<id>``,
-  frame ``camera_optical``): a sphere per joint and one line list of the 15 bones, coloured by side;
+  frame ``camera_optical``): a sphere per joint and one line list of the 15 bones, coloured by side (one person) or in
+  the person's own hue (several, ``realtime.core.palette``);
   a person who left gets a ``SceneEntityDeletion`` (matching id), repeated for a second.
 * ``/semgcn/tf`` (``foxglove.FrameTransform``): ``camera -> camera_optical`` every frame, and
   ``world -> camera`` once the calibration knows the floor.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from realtime.core.records import FrameResult
-from realtime.core.skeleton_scene import (BONE_COLOURS, BONE_PAIRS, BONE_WIDTH_M, JOINT_COLOUR, JOINT_DIAMETER_M,
+from realtime.core.skeleton_scene import (BONE_PAIRS, BONE_WIDTH_M, JOINT_COLOUR, JOINT_DIAMETER_M,
                                           LIFETIME_S, SceneBuilder, SkeletonScene, Transform)
 
 SCENE_TOPIC = "/semgcn/scene"
@@ -87,16 +88,17 @@ def _entity(fox, person, frame_id: str, stamp):
     bones = fox.LinePrimitive(type=fox.LinePrimitiveLineType.LineList, pose=_pose(fox, (0.0, 0.0, 0.0)),
                               thickness=BONE_WIDTH_M, scale_invariant=False,
                               points=[points[i] for pair in BONE_PAIRS for i in pair], color=white,
-                              colors=[c for c in _bone_colours(fox) for _ in range(2)], indices=[])
+                              colors=_bone_colours(fox, person.bone_colours), indices=[])
     return fox.SceneEntity(timestamp=stamp, frame_id=frame_id, id=person.name,
                            lifetime=fox.Duration.from_secs(LIFETIME_S), frame_locked=False,
                            metadata=[fox.KeyValuePair(key="person_id", value=str(person.id))],
                            spheres=spheres, lines=[bones])
 
 
-@lru_cache(maxsize=1)
-def _bone_colours(fox) -> tuple:
-    return tuple(_colour(fox, c) for c in BONE_COLOURS)
+@lru_cache(maxsize=64)
+def _bone_colours(fox, colours: tuple) -> list:
+    """Per line point (both ends of each bone), the bone's colour; built once per palette."""
+    return [c for c in (_colour(fox, rgb) for rgb in colours) for _ in range(2)]
 
 
 def frame_transform(transform: Transform, stamp_ns: int):

@@ -17,8 +17,8 @@ Per frame:
   on a topic named by their track id (PoseArray has no field for an id), as long as they are in
   view, then empty PoseArrays while their markers are being deleted; then the topic goes.
 * ``/semgcn/markers`` (MarkerArray): per person, namespace ``person_<id>``: id 0 a ``SPHERE_LIST`` of
-  the joints, id 1 a ``LINE_LIST`` of the 15 bones coloured by side; lifetime 1 s, so a stalled
-  stream never leaves a frozen skeleton. A person who left gets ``DELETE`` for both ids (repeated
+  the joints, id 1 a ``LINE_LIST`` of the 15 bones coloured by side (in the person's own hue with
+  several people); lifetime 1 s, so a stalled stream never leaves a frozen skeleton. A person who left gets ``DELETE`` for both ids (repeated
   for a second of frames, so one lost message cannot keep a skeleton standing).
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from realtime.core.skeleton_scene import (BONE_COLOURS, BONE_PAIRS, BONE_WIDTH_M, JOINT_COLOUR, JOINT_DIAMETER_M,
+from realtime.core.skeleton_scene import (BONE_PAIRS, BONE_WIDTH_M, JOINT_COLOUR, JOINT_DIAMETER_M,
                                           LIFETIME_S, PersonInScene, SkeletonScene, Transform, person_name)
 
 JOINTS_TOPIC = "/semgcn/joints"
@@ -87,7 +87,7 @@ def marker_array(make: Make, scene: SkeletonScene):
                             scale=fixed["joint_scale"], points=points, **common))
         markers.append(make("visualization_msgs/msg/Marker", id=BONES_MARKER_ID, type=LINE_LIST,
                             scale=fixed["bone_scale"], points=[points[i] for pair in BONE_PAIRS for i in pair],
-                            colors=fixed["bone_colours"], **common))
+                            colors=_bone_colours(make, person.bone_colours), **common))
     return make(MARKER_ARRAY, markers=markers)
 
 
@@ -95,11 +95,15 @@ def marker_array(make: Make, scene: SkeletonScene):
 def _constant_fields(make: Make) -> dict[str, Any]:
     """The fields every marker shares, built once per type system (messages are never modified after
     they are built, so sharing them between messages is safe and saves a third of the time)."""
-    bone_colours = [_colour(make, c) for c in BONE_COLOURS]
     return {"pose": _identity_pose(make), "white": _colour(make, JOINT_COLOUR),
             "lifetime": _duration(make, LIFETIME_S), "joint_scale": _vector(make, (JOINT_DIAMETER_M,) * 3),
-            "bone_scale": _vector(make, (BONE_WIDTH_M, 0.0, 0.0)),  # LINE_LIST: scale.x is the line width
-            "bone_colours": [c for c in bone_colours for _ in range(2)]}  # per point: both ends of a bone
+            "bone_scale": _vector(make, (BONE_WIDTH_M, 0.0, 0.0))}  # LINE_LIST: scale.x is the line width
+
+
+@lru_cache(maxsize=64)
+def _bone_colours(make: Make, colours: tuple) -> list:
+    """Per line point (both ends of each bone), the bone's colour: by side, or the person's own hue."""
+    return [c for c in (_colour(make, rgb) for rgb in colours) for _ in range(2)]
 
 
 def tf_message(make: Make, transforms: list[Transform], stamp_ns: int):
