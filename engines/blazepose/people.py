@@ -29,6 +29,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from engines.blazepose.appearance import colour_distance as _colour_distance, torso_histogram
+from engines.blazepose.decode import iou
 from engines.blazepose.norm_rect import NormRect
 from engines.blazepose.pipeline import BlazePosePipeline, PoseEstimate
 from engines.blazepose.tracking import LandmarkSmoother
@@ -332,12 +333,8 @@ def body_box(landmarks: np.ndarray, image_shape) -> np.ndarray:
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two ``(x0, y0, x1, y1)`` boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
+    """Intersection over union of two ``(x0, y0, x1, y1)`` boxes (``engines.blazepose.decode.iou``)."""
+    return float(iou(a, np.asarray(b)[None])[0])
 
 
 def _centre(box: np.ndarray) -> np.ndarray:
