@@ -5,17 +5,19 @@ stream or a recording carries the skeleton as arrays when the producer ran the s
 (``realtime.core.skeleton_stage.skeleton_from_arrays``); otherwise the bridge solves it itself on the
 decoded joints with its own ``SkeletonStage`` (swing-only where the stream carries no landmarks),
 which keeps each person's bone lengths and continuity by person id, as in ``run_live.py``: with
-several people in view, everybody is solved, each on their own state.
+several people in view, everybody is solved, each on their own state. That rule is
+``realtime.core.skeleton_stage.SkeletonSource`` (the ROS 2 bag export uses it too), named here for the
+bridges; this module adds the solver options of their command lines.
 """
 from __future__ import annotations
 
 import argparse
 
 from realtime.core.cli import bounded
-from realtime.core.records import FrameResult, PersonPose
-from realtime.core.skeleton_stage import SkeletonOptions, SkeletonStage, skeleton_from_arrays
+from realtime.core.skeleton_stage import SkeletonOptions, SkeletonSource
 from semgcn.solver.lengths import LengthOptions
-from semgcn.solver.pose import SkeletonPose
+
+__all__ = ["SkeletonSource", "add_skeleton_arguments", "skeleton_options_from"]
 
 
 def add_skeleton_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,24 +37,3 @@ def skeleton_options_from(args: argparse.Namespace) -> SkeletonOptions:
     lengths = LengthOptions(target_height=getattr(args, "height", None),
                             warmup_frames=getattr(args, "warmup_frames", LengthOptions.warmup_frames))
     return SkeletonOptions(lengths=lengths, publish=False)
-
-
-class SkeletonSource:
-    """Gives each frame's people with their skeletons (module docstring)."""
-
-    def __init__(self, options: SkeletonOptions | None = None):
-        self.options = options or SkeletonOptions(publish=False)
-        self._stage: SkeletonStage | None = None
-
-    def people(self, frame: FrameResult) -> list[tuple[PersonPose, SkeletonPose]]:
-        """``(person, skeleton)`` for every person of ``frame`` that has or can be given a skeleton."""
-        unsolved = False
-        for person in frame.people:
-            if person.skeleton is None:
-                person.skeleton = skeleton_from_arrays(person, frame.header)
-            unsolved |= person.skeleton is None
-        if unsolved:
-            if self._stage is None:
-                self._stage = SkeletonStage(self.options)
-            self._stage.process(frame)
-        return [(person, person.skeleton) for person in frame.people if person.skeleton is not None]

@@ -177,6 +177,30 @@ class SkeletonStage:
             log.warning("solve: %s", message)
 
 
+class SkeletonSource:
+    """Each frame's people with their skeletons, wherever the frame came from: the one the frame
+    carries (``skeleton_from_arrays``), else one solved here by a ``SkeletonStage`` of its own (made on
+    the first frame that needs it), which keeps each person's bone lengths and continuity by id.
+    For the bridges fed by a stream or a recording, and the ROS 2 bag export."""
+
+    def __init__(self, options: SkeletonOptions | None = None):
+        self.options = options or SkeletonOptions(publish=False)
+        self._stage: SkeletonStage | None = None
+
+    def people(self, frame: FrameResult) -> list[tuple[PersonPose, SkeletonPose]]:
+        """``(person, skeleton)`` for every person of ``frame`` that has or can be given a skeleton."""
+        unsolved = False
+        for person in frame.people:
+            if person.skeleton is None:
+                person.skeleton = skeleton_from_arrays(person, frame.header)
+            unsolved |= person.skeleton is None
+        if unsolved:
+            if self._stage is None:
+                self._stage = SkeletonStage(self.options)
+            self._stage.process(frame)
+        return [(person, person.skeleton) for person in frame.people if person.skeleton is not None]
+
+
 def skeleton_from_arrays(person: PersonPose, header: dict | None) -> SkeletonPose | None:
     """The skeleton a stream or recording carried (``publish``), rebuilt from its arrays; None without them."""
     arrays = [person.extra_arrays.get(name) for name in ARRAYS]

@@ -27,7 +27,7 @@ import numpy as np
 
 from realtime.core.person_choice import FIRST, PersonSelector
 from realtime.core.skeleton_scene import SceneBuilder
-from realtime.core.skeleton_stage import SkeletonOptions, SkeletonStage, skeleton_from_arrays
+from realtime.core.skeleton_stage import SkeletonSource
 from realtime.recording.ros2_messages import (JOINTS_TOPIC, MARKER_ARRAY, MARKERS_TOPIC, POSE_ARRAY, TF_MESSAGE,
                                               TF_STATIC_TOPIC, TF_TOPIC, chosen_pose_array, marker_array,
                                               person_pose_arrays, person_topic, tf_message)
@@ -91,9 +91,9 @@ class _Topics:
 
 def _write_frames(session: Session, topics: _Topics, make, builder: SceneBuilder, selector: PersonSelector) -> None:
     """Every recorded frame's messages, as the live bridge publishes them."""
-    solver = SkeletonStage(SkeletonOptions(publish=False))
+    skeletons = SkeletonSource()  # the recorded skeleton of each person, else one solved from the joints
     for index, frame_result in enumerate(session.frames):
-        _give_skeletons(frame_result, solver)
+        skeletons.people(frame_result)
         scene = builder.build(frame_result)
         stamp = scene.stamp_ns
         static_tf, moving_tf = scene.transforms[:1], scene.transforms[1:]
@@ -107,15 +107,6 @@ def _write_frames(session: Session, topics: _Topics, make, builder: SceneBuilder
         if frame_result.wire_major == 2:
             for person_id, message in person_pose_arrays(make, scene).items():
                 topics.write(person_topic(person_id), message, stamp)
-
-
-def _give_skeletons(frame, solver: SkeletonStage) -> None:
-    """The recorded skeleton of each person, else one solved from the recorded joints."""
-    for person in frame.people:
-        if person.skeleton is None:
-            person.skeleton = skeleton_from_arrays(person, frame.header)
-    if any(person.skeleton is None for person in frame.people):
-        solver.process(frame)
 
 
 def _qos(typestore) -> tuple[Any, Any, Any]:
