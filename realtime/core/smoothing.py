@@ -97,7 +97,9 @@ class SmoothingStage:
         for gone in set(self._smoothers) - present:
             del self._smoothers[gone]
         for person in result.people:
-            smoother = self._smoothers.setdefault(person.id, JointSmoother(self.options))
+            smoother = self._smoothers.get(person.id)
+            if smoother is None:  # not setdefault: that would build a filter every frame, to throw it away
+                smoother = self._smoothers[person.id] = JointSmoother(self.options)
             smoothed = smoother(person.joints_3d, result.timestamp)
             if smoothed is not None:
                 person.joints_3d = smoothed

@@ -167,7 +167,9 @@ class TemporalStage:
         for gone in set(self._filters) - present:
             del self._filters[gone]
         for person in result.people:
-            filt = self._filters.setdefault(person.id, TemporalFilter(self.options))
+            filt = self._filters.get(person.id)
+            if filt is None:  # not setdefault: that would build a filter (and its arrays) every frame
+                filt = self._filters[person.id] = TemporalFilter(self.options)
             steady = filt(person.joints_3d, person.keypoints_2d, result.timestamp)
             if steady is not None:
                 person.joints_3d = steady
