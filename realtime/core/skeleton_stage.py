@@ -83,6 +83,16 @@ def landmark_arrays(person: PersonPose) -> tuple[np.ndarray | None, np.ndarray |
     return found[0], found[1]
 
 
+def landmark_points(person: PersonPose) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The landmarks the solver orients the head, hands and feet by: ``(33, 3)`` points (the world
+    landmarks, else the image landmarks' x, y, z) and ``(33,)`` visibilities (the image landmarks', or
+    None without them); None when the person has no landmarks."""
+    image, world = landmark_arrays(person)
+    if world is not None:
+        return world, None if image is None else image[:, 3]
+    return (image[:, :3], image[:, 3]) if image is not None else None
+
+
 class SkeletonStage:
     """The pipeline stage (module docstring). ``process`` sets ``person.skeleton`` on every person it can."""
 
@@ -127,11 +137,9 @@ class SkeletonStage:
         if lengths is None:
             return None
         parts = None
-        if self.options.use_landmarks:
-            image, world = landmark_arrays(person)
-            if image is not None or world is not None:
-                points = world if world is not None else image[:, :3]
-                parts = part_orientations(points, None if image is None else image[:, 3], joints, self.options.parts)
+        landmarks = landmark_points(person) if self.options.use_landmarks else None
+        if landmarks is not None:
+            parts = part_orientations(*landmarks, joints, self.options.parts)
         solved = track.solver.solve(joints, lengths, root, parts)
         return SkeletonPose(solved.rest_offsets, solved.local_rotations, solved.root_position, solved.positions,
                             frame=frame, calibrated=track.lengths.held, lengths_version=track.lengths.version,

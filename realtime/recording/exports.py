@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from realtime.core.records import PersonPose, person_arrays
-from realtime.core.skeleton_stage import landmark_arrays
+from realtime.core.skeleton_stage import landmark_points
 from realtime.recording.session_format import float_lists
 from realtime.recording.session_reader import Session
 from realtime.stream.wire import FRAME_OF_REFERENCE, UNITS
@@ -206,17 +206,8 @@ def solve_session(frames: list, person_id: int | None = None) -> ClipSolution:
     without that person count as frames with nobody (``person_id`` None: each frame's first person)."""
     people = [_find_person(f, person_id) for f in frames]
     joints, valid, roots = _bvh_inputs(people)
-    landmarks = [_landmarks(p) for p in people]
+    landmarks = [None if p is None else landmark_points(p) for p in people]
     return solve_recording(joints, valid, roots, landmarks if any(lm is not None for lm in landmarks) else None)
-
-
-def _landmarks(person: PersonPose | None) -> tuple[np.ndarray, np.ndarray | None] | None:
-    if person is None:
-        return None
-    image, world = landmark_arrays(person)
-    if world is not None:
-        return world, None if image is None else image[:, 3]
-    return (image[:, :3], image[:, 3]) if image is not None else None
 
 
 def _bvh_inputs(people: list) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
