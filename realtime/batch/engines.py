@@ -13,6 +13,7 @@ import functools
 import logging
 import os
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from realtime.batch.settings import OfflineSettings
 
@@ -44,16 +45,11 @@ def load_count() -> int:
 def _load(detector: str, threads: int, smoothing: bool, max_people: int, lifter: str,
           lifter_model: str | None) -> Engines:
     from engines.detector import PoseDetector
-    from realtime.app.build import make_lifter
+    from realtime.app.build import describe_engines, make_lifter
 
     global _loads
     _loads += 1
     log.info("process %d loads the detector (%s) and the lifter (%s)", os.getpid(), detector, lifter)
-    several = {"max_people": max_people} if max_people > 1 else {}  # (a detector option only since issue 14)
-    pose = PoseDetector(backend=detector, threads=threads, smoothing=smoothing, **several)
+    pose = PoseDetector(backend=detector, threads=threads, smoothing=smoothing, max_people=max_people)
     lift = make_lifter(lifter, lifter_model)
-    names = {"detector": detector, "lifter": lifter}
-    info = getattr(lift, "info", None)
-    if info is not None:
-        names.update(lifter_model=os.path.basename(info.model_path), lifter_sha256=info.model_sha256[:16])
-    return Engines(pose, lift, names)
+    return Engines(pose, lift, describe_engines(SimpleNamespace(detector=detector, lifter=lifter), lift))
