@@ -78,9 +78,7 @@ def detect_and_lift(frames: Iterable[CapturedFrame], settings: OfflineSettings,
         else EveryFrameDetector(engines.detector)
     detector.reset()  # a chunk never inherits the tracking of the worker's previous task
     factory = calibration_factory(settings)
-    options = PipelineOptions(lost_below=settings.lost_below)
-    if settings.max_people > 1:
-        options.max_people = settings.max_people  # frames then travel as semgcn.pose/2
+    options = PipelineOptions(lost_below=settings.lost_below, max_people=settings.max_people)
     pipeline = Pipeline(detector, engines.lifter, [], calibration=(lambda size: LensOnly(factory(size))) if factory else None,
                         backends=engines.names, options=options)
     records, pending = [], 0
