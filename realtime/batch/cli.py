@@ -20,6 +20,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from engines.backends import DETECTOR_BACKENDS, LIFTER_BACKENDS
+from engines.detector import MAX_PEOPLE
 from realtime.app.build import SetupError, one_line
 from realtime.batch.redetect import RedetectOptions
 from realtime.batch.settings import FORMATS, OfflineSettings, SmoothingSettings
@@ -67,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"ONNX Runtime threads per process (0 to {MAX_THREADS}; 0: all cores; default: %(default)s)")
     eng.add_argument("--lifter", choices=LIFTER_BACKENDS, default="onnxruntime", help="default: %(default)s")
     eng.add_argument("--lifter-model", metavar="FILE", help="lifter weights (default: the shipped model)")
-    eng.add_argument("--max-people", type=bounded(int, 1, 16), default=1, metavar="N",
-                     help="people the detector follows at once (1 to 16; default: %(default)s)")
+    eng.add_argument("--max-people", type=bounded(int, 1, MAX_PEOPLE), default=1, metavar="N",
+                     help=f"people the detector follows at once (1 to {MAX_PEOPLE}; default: %(default)s)")
     eng.add_argument("--lost-below", type=bounded(float, 0.0, 0.99), default=0.0, metavar="C",
                      help="as run_live.py --lost-below (0 to 0.99)")
     off = p.add_argument_group("offline quality")
