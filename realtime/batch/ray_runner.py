@@ -111,7 +111,7 @@ def run_on_ray(planned: list, settings: OfflineSettings, progress: Progress, add
         shown: set[str] = set()
         while pending:
             done, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
-            _show(ray.get(board.take.remote()), refs, planned, progress, shown)
+            _show(ray.get(board.take.remote()), planned, progress, shown)
             for ref in done:
                 item = refs[ref]
                 outcomes[item.job.input] = _outcome(ray, ref, item)
@@ -149,7 +149,7 @@ def _submit(ray, planned: list, settings: OfflineSettings, board, retries: int, 
     return refs
 
 
-def _show(counts: dict[str, int], refs: dict, planned: list, progress: Progress, shown: set[str]) -> None:
+def _show(counts: dict[str, int], planned: list, progress: Progress, shown: set[str]) -> None:
     sizes = {item.job.name: item.frames_to_read for item in planned}
     for name, frames in counts.items():
         if name not in shown:  # a bar for each input in flight, not for thousands waiting
