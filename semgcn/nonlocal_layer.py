@@ -55,9 +55,8 @@ class GraphNonLocal(nn.Module):
         super().__init__()
         self.channels = channels
         self.inter_channels = inter_channels or max(channels // 2, 1)
-        grouped, restored, self.group_size = group_orders(groups)
+        grouped, _, self.group_size = group_orders(groups)  # (the output keeps the joint order: no restore)
         self.register_buffer("grouped_order", torch.tensor(grouped), persistent=False)
-        self.register_buffer("restored_order", torch.tensor(restored), persistent=False)
         ci = self.inter_channels
         self.theta = nn.Linear(channels, ci)
         self.phi = nn.Linear(channels, ci)
