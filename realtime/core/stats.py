@@ -119,7 +119,10 @@ class PipelineStats:
     finished_at: float | None = None
 
     def add_stage(self, name: str, duration_ms: float) -> None:
-        self.stages.setdefault(name, Series()).add(duration_ms)
+        series = self.stages.get(name)
+        if series is None:  # not setdefault: that would build a Series (a deque) per stage on every frame
+            series = self.stages[name] = Series()
+        series.add(duration_ms)
 
     def mark_frame(self, now: float | None = None) -> None:
         now = time.perf_counter() if now is None else now
