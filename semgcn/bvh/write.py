@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from semgcn.solver.axes import CAMERA_TO_SOLVER
-from semgcn.solver.clip import ClipSolution, hold_missing, solve_clip
+from semgcn.solver.axes import CAMERA_TO_SOLVER, convert_points
+from semgcn.solver.clip import ClipSolution, solve_clip
 from semgcn.solver.rig import BONE_NAMES, BONE_PARENTS, end_sites
 
-CAMERA_TO_BVH = CAMERA_TO_SOLVER  # y down / z forward  ->  y up / z towards the camera
 _UNIT_SCALE = {"m": 1.0, "cm": 100.0, "mm": 1000.0}
 
 
@@ -55,13 +54,9 @@ class BvhExportOptions:
 
 
 def camera_to_bvh(points: np.ndarray) -> np.ndarray:
-    """Camera-frame points (..., 3) to BVH axes (y up): the solver frame."""
-    return np.asarray(points, dtype=np.float64) @ CAMERA_TO_BVH.T
-
-
-def fill_missing(joints: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Copy of ``joints`` (F, ...) where invalid frames hold the last valid pose (the first before it)."""
-    return hold_missing(joints, valid)
+    """Camera-frame points (..., 3) to BVH axes (y up): the solver frame (y down / z forward -> y up /
+    z towards the camera)."""
+    return convert_points(points, CAMERA_TO_SOLVER)
 
 
 def solve_recording(joints_camera: np.ndarray, valid: np.ndarray, root_camera: np.ndarray | None = None,
