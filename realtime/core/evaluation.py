@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from realtime.core.records import FrameResult, PersonPose
-from realtime.core.stats import Series
+from realtime.core.stats import Series, add_sample
 from semgcn.metrics import pose_errors_mm
 
 
@@ -123,7 +123,7 @@ class Evaluator:
     def _add(self, errors: dict[str, float]) -> None:
         for name, value in errors.items():
             if name.endswith(METRIC_UNITS):  # the errors, not the counts
-                self.accuracy.setdefault(name, Series()).add(value)
+                add_sample(self.accuracy, name, value)
 
     def reset(self) -> None:
         """Forget the errors measured so far (after a warm-up, say)."""
@@ -174,8 +174,9 @@ class PeopleScore:
             self.frames.setdefault(truth.figure, []).append((frame_index, apart, truth.visible, found.get(truth.figure)))
 
     def add_errors(self, figure: int, errors: dict[str, float]) -> None:
+        table = self.errors.setdefault(figure, {})
         for name in ("mpjpe_mm", "pmpjpe_mm"):
-            self.errors.setdefault(figure, {}).setdefault(name, Series()).add(errors[name])
+            add_sample(table, name, errors[name])
 
     def summary(self) -> dict[int, dict]:
         """Per figure: frames fully visible, found among them (count and %), identity switches (all,

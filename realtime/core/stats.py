@@ -75,6 +75,15 @@ class Series:
         return summarize(self._samples)
 
 
+def add_sample(table: dict[str, Series], name: str, value_ms: float) -> None:
+    """Add ``value_ms`` to the series ``name`` of ``table``, made on its first sample (not with
+    ``setdefault``, which would build a ``Series`` on every call, once per frame, to throw it away)."""
+    series = table.get(name)
+    if series is None:
+        series = table[name] = Series()
+    series.add(value_ms)
+
+
 class RateMeter:
     """Frames per second over a sliding window of recent event times (for the on-screen overlay).
 
@@ -119,10 +128,7 @@ class PipelineStats:
     finished_at: float | None = None
 
     def add_stage(self, name: str, duration_ms: float) -> None:
-        series = self.stages.get(name)
-        if series is None:  # not setdefault: that would build a Series (a deque) per stage on every frame
-            series = self.stages[name] = Series()
-        series.add(duration_ms)
+        add_sample(self.stages, name, duration_ms)
 
     def mark_frame(self, now: float | None = None) -> None:
         now = time.perf_counter() if now is None else now
