@@ -18,11 +18,17 @@ def torso_histogram(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | No
     shows through)."""
     corners = landmarks[list(TORSO), :2].astype(np.float64)
     quad = np.round(corners.mean(axis=0) + 0.5 * (corners - corners.mean(axis=0))).astype(np.int32)
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillConvexPoly(mask, quad, 255)
+    # Only the quadrilateral's bounding box of the image is converted (it runs per person per frame).
+    h, w = image.shape[:2]
+    x0, y0 = np.clip(quad.min(axis=0), 0, [w, h])
+    x1, y1 = np.clip(quad.max(axis=0) + 1, 0, [w, h])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(mask, quad - [x0, y0], 255)
     if cv2.countNonZero(mask) < 30:
         return None
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hsv = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_BGR2HSV)
     hist = cv2.calcHist([hsv], [0, 1], mask, [12, 8], [0, 180, 0, 256]).ravel()
     return hist / max(float(hist.sum()), 1e-9)
 
