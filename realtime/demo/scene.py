@@ -150,7 +150,7 @@ class DemoScene:
             image = self.renderer.render(merge([m.place(s) for m, s in zip(self.crowd, states)]))
         else:
             image = self.renderer.render(self.figure.place(states[0].skeleton))
-        figures = _with_visibility([self._truth(state) for state in states], self.camera.size)
+        figures = self._figures(states)
         first = figures[0]
         return DemoFrame(image=image, keypoints_2d=first.keypoints_2d, joints_3d=first.joints_3d,
                          root_translation=first.root_translation, camera_matrix=self.camera_matrix,
@@ -159,7 +159,10 @@ class DemoScene:
 
     def figures_at(self, index: int) -> list[FigureTruth]:
         """The true figures of frame ``index`` (with their visibility), without rendering the image."""
-        return _with_visibility([self._truth(state) for state in self._states(index / self.fps)], self.camera.size)
+        return self._figures(self._states(index / self.fps))
+
+    def _figures(self, states: list[MotionState]) -> list[FigureTruth]:
+        return _with_visibility([self._truth(state) for state in states], self.camera.size)
 
     def _states(self, t: float) -> list[MotionState]:
         return [member.state_at(t) for member in self.crowd] if self.crowd else [self.motion.state_at(t)]
