@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from semgcn.checkpoint import load_checkpoint
-from semgcn.datasets.augment import RECIPE_AUGMENT
+from semgcn.datasets.augment import ISOTROPIC_AUGMENT
 from semgcn.datasets.lifting import DEFAULT_CACHE, DataOptions, as_arrays, epoch_generator, prepare_mocap
 from semgcn.datasets.synthesis import NO_SYNTHESIS
 from semgcn.figures import plot_curves
@@ -85,7 +85,7 @@ def data_variant(base: DataOptions, variant: str) -> DataOptions:
     if variant == "no_synthesis":
         return replace(base, synthesis=NO_SYNTHESIS)
     if variant == "no_detector":
-        return replace(base, augment=replace(RECIPE_AUGMENT, detector_prob=0.0, noise_prob=0.8))
+        return replace(base, augment=ISOTROPIC_AUGMENT)
     return base
 
 

@@ -19,12 +19,11 @@ import argparse
 import json
 import shlex
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from semgcn.datasets.augment import NO_AUGMENT, RECIPE_AUGMENT
+from semgcn.datasets.augment import ISOTROPIC_AUGMENT, NO_AUGMENT, RECIPE_AUGMENT
 from semgcn.datasets.lifting import (DEFAULT_CACHE, DEFAULT_MOCAP, DataOptions, as_arrays, epoch_generator,
                                      prepare_mocap)
 from semgcn.datasets.synthesis import NO_SYNTHESIS, SynthesisOptions
@@ -87,9 +86,7 @@ def model_config(args) -> dict:
 
 
 def data_options(args) -> DataOptions:
-    augment = NO_AUGMENT if args.no_augment else RECIPE_AUGMENT
-    if args.no_detector_model and not args.no_augment:
-        augment = replace(augment, detector_prob=0.0, noise_prob=0.8)
+    augment = NO_AUGMENT if args.no_augment else ISOTROPIC_AUGMENT if args.no_detector_model else RECIPE_AUGMENT
     return DataOptions(mocap=args.mocap, val_people=tuple(args.val_people), target_fps=args.target_fps,
                        target_fps_idle=args.target_fps_idle, target_fps_test=args.target_fps_test,
                        cache_dir=args.cache_dir, augment=augment,

@@ -14,7 +14,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -73,6 +73,9 @@ NO_AUGMENT = AugmentOptions(flip_prob=0.0, body_scale=(1.0, 1.0), bone_scale=(1.
 #: BlazePose's guesses).
 RECIPE_AUGMENT = AugmentOptions(bone_scale=(0.8, 1.2), width_scale=(0.8, 1.35), noise_prob=0.5, drop_prob=0.05,
                                 detector_prob=0.5)
+#: The recipe without the fitted BlazePose error model: isotropic 2D noise on most poses instead
+#: (``tools.train --no-detector-model``, the ablation's "no detector model" row).
+ISOTROPIC_AUGMENT = replace(RECIPE_AUGMENT, detector_prob=0.0, noise_prob=0.8)
 
 
 def _pair_of(joint: int) -> int:
