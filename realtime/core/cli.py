@@ -19,9 +19,10 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from engines.backends import MAX_THREADS  # noqa: F401 - the bound of every --threads option
+
+__all__ = ["MAX_THREADS", "OneLineParser", "bounded", "configure_logging", "new_file", "output_dir", "zmq_endpoint"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -68,23 +69,6 @@ def zmq_endpoint(text: str) -> str:
             raise argparse.ArgumentTypeError(f"expected tcp://HOST:PORT with a port from 1 to 65535 (or *), "
                                              f"got {text!r}")
     return text
-
-
-def host_port(default_port: int) -> Callable[[str], tuple[str, int]]:
-    """An argparse ``type`` for ``[HOST:]PORT`` (PORT 1-65535; HOST default 127.0.0.1)."""
-
-    def parse(text: str) -> tuple[str, int]:
-        host, _, port = text.rpartition(":") if ":" in text else ("", "", text)
-        port = port or str(default_port)
-        if not port.isdigit() or not 1 <= int(port) <= 65535:
-            raise argparse.ArgumentTypeError(f"expected [HOST:]PORT with a port from 1 to 65535, got {text!r}")
-        host = host.strip("[]") or "127.0.0.1"
-        if urlsplit(f"//{host}").hostname is None:
-            raise argparse.ArgumentTypeError(f"not a host name or address: {host!r}")
-        return host, int(port)
-
-    parse.__name__ = "address"
-    return parse
 
 
 def new_file(text: str) -> str:
