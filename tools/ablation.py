@@ -122,15 +122,24 @@ def evaluate_run(run: Path, val_sets: dict) -> dict:
     epochs = len(ckpt["meta"].get("history", []))
     extras = ", ".join(k.replace("_", "-") for k, v in sorted(model.model_config.items()) if v is True)
     label = f"{model.model_name}{' (' + extras + ')' if extras else ''}, {epochs} epochs (`{run.name}`)"
-    return {"model": label, "params": count_parameters(model), "paper": "-",
+    return _evaluated(model, label, "-", val_sets)
+
+
+def _evaluated(model, label: str, paper: str, val_sets: dict) -> dict:
+    """One table row's figures: every test set with and without test-time flip."""
+    return {"model": label, "params": count_parameters(model), "paper": paper,
             "flip": evaluate_sets(model, val_sets, flip=True), "no_flip": evaluate_sets(model, val_sets)}
+
+
+def _header(first: str, last: str) -> str:
+    return (f"| {first} | params | P1 | P1 true bones | P2 | bone dir (deg) | P2 no flip | P2 BlazePose-like 2D "
+            f"| bone dir BlazePose-like | {last} |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
 def full_budget_section(full: list[dict]) -> str:
     if not full:
         return ""
-    header = ("| run | params | P1 | P1 true bones | P2 | bone dir (deg) | P2 no flip | P2 BlazePose-like 2D "
-              "| bone dir BlazePose-like | - |\n|---|---|---|---|---|---|---|---|---|---|")
+    header = _header("run", "-")
     tables = "\n\n".join(f"#### {name}\n\n{header}\n" + "\n".join(_row(s, prefix) for s in full)
                           for name, prefix in TEST_SETS)
     graph = next((r for r in full if r["model"].startswith("semgcn")), None)
@@ -151,8 +160,7 @@ def full_budget_section(full: list[dict]) -> str:
 
 def write_report(path: Path, summary: list[dict], args, description: dict, command: str, figure: Path,
                  full: list[dict] = ()) -> None:
-    header = ("| row | params | P1 | P1 true bones | P2 | bone dir (deg) | P2 no flip | P2 BlazePose-like 2D "
-              "| bone dir BlazePose-like | paper (H36M) |\n|---|---|---|---|---|---|---|---|---|---|")
+    header = _header("row", "paper (H36M)")
     tables = "\n\n".join(f"### {name} ({description['val_poses' if not prefix else 'test_poses']} poses)\n\n"
                          f"{header}\n" + "\n".join(_row(s, prefix) for s in summary) for name, prefix in TEST_SETS)
     fig = figure.relative_to(REPO) if figure.is_relative_to(REPO) else figure
@@ -204,20 +212,17 @@ def _finished(run: Path, epochs: int) -> bool:
     return len(ckpt["meta"].get("history", [])) >= epochs
 
 
-def run_row(row, args, data, base: DataOptions, command: str) -> tuple[dict, list]:
+def run_row(row, args, data, base: DataOptions, command: str, val_sets: dict) -> tuple[dict, list]:
     label, name, config, variant, paper = row
     config = {"hidden": args.fc_small_hidden} if "hidden" in config else dict(config)
     run = args.out / _slug(label)
-    val_sets = as_arrays(data.val)
     if not _finished(run, args.epochs):
         topt = TrainOptions(model=name, model_config=config, epochs=args.epochs, batch_size=args.batch_size,
                             lr=args.lr, seed=args.seed, steps_per_epoch=args.steps_per_epoch)
         train(topt, epoch_generator(data.train, args.seed, data_variant(base, variant)), val_sets, run,
               resume=True, meta={"data": data.description, "command": command}, progress=not args.no_progress)
     model, ckpt = load_checkpoint(run / "last.pt")
-    summary = {"model": label, "params": count_parameters(model), "paper": paper,
-               "flip": evaluate_sets(model, val_sets, flip=True), "no_flip": evaluate_sets(model, val_sets)}
-    return summary, ckpt["meta"]["history"]
+    return _evaluated(model, label, paper, val_sets), ckpt["meta"]["history"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,15 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     command = "python -m tools.ablation " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    summary, histories = [], {}
+    summary, histories, val_sets = [], {}, as_arrays(data.val)  # the test sets' inputs, normalised once
     for row in VARIANTS:
         if args.only and row[1] not in args.only:
             continue
-        result, history = run_row(row, args, data, base, command)
+        result, history = run_row(row, args, data, base, command, val_sets)
         summary.append(result)
         histories[row[0]] = history
         print(json.dumps(result), flush=True)
-    full = [evaluate_run(run, as_arrays(data.val)) for run in args.full_budget]
+    full = [evaluate_run(run, val_sets) for run in args.full_budget]
     for result in full:
         print(json.dumps(result), flush=True)
     write_report(args.report, summary, args, data.description, command, args.figure, full)
