@@ -54,7 +54,6 @@ class LensOnly:
     """The calibration stage's camera for the lifter; its per-frame work is left to pass 2."""
 
     def __init__(self, stage):
-        self.stage = stage
         self.undistort, self.focal, self.center = stage.undistort, stage.focal, stage.center
 
     def annotate(self, result: FrameResult) -> None:
