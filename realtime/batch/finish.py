@@ -26,6 +26,7 @@ import time
 import uuid
 from pathlib import Path
 
+from realtime.app.build import one_line
 from realtime.batch.chunk import ChunkResult, calibration_factory
 from realtime.batch.frames import InputInfo
 from realtime.batch.jobs import INCOMPLETE, Job, Outcome
@@ -61,7 +62,7 @@ def finish(job: Job, info: InputInfo, settings: OfflineSettings, chunks: list[Ch
             outcome.outputs = _write(job, info, settings, records, outcome, run_info)
             outcome.status = "done"
         except (OSError, ValueError, ImportError) as exc:  # disk full, a failed export, rosbags missing
-            outcome.error = f"writing the outputs failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+            outcome.error = f"writing the outputs failed: {one_line(exc)}"
     outcome.seconds += time.perf_counter() - started
     return outcome
 
