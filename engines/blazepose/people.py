@@ -83,9 +83,10 @@ class PeopleOptions:
     detect_tiles: int = 3
 
 
-@dataclass
+@dataclass(eq=False)
 class Track:
-    """One followed person."""
+    """One followed person (compared by identity: ``in`` and ``remove`` on the track lists look for
+    this very track, not a field-by-field equal one)."""
 
     id: int
     rect: NormRect | None
