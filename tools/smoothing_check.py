@@ -21,7 +21,7 @@ from realtime.app.build import make_lifter
 from realtime.core.pipeline import Pipeline
 from realtime.core.smoothing import SmoothingStage
 from realtime.core.sources import DemoSource, SourceOptions
-from semgcn.metrics import mpjpe, p_mpjpe
+from semgcn.metrics import acceleration_error_mm, mpjpe, p_mpjpe
 from semgcn.skeleton import bone_lengths
 
 
@@ -43,25 +43,25 @@ class Collect:
         pass
 
 
-def run(frames: int, smooth_2d: bool, smooth_3d: bool) -> dict[str, float]:
+def demo_poses(frames: int, smoother=None, smooth_2d: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The demo source unpaced through the real pipeline (known camera): the first person's 3D joints
+    of every frame that has one and the truth of those frames, ``(T, 16, 3)`` float64 each."""
     source = DemoSource(SourceOptions(realtime=False))
     collect = Collect(source)
     pipeline = Pipeline(PoseDetector(threads=1, smoothing=smooth_2d), make_lifter("onnxruntime", None), [collect],
                         calibration=lambda size: CalibrationStage(source.camera_matrix, None, size, True),
-                        smoother=SmoothingStage() if smooth_3d else None, stages=[])
+                        smoother=smoother, stages=[])
     pipeline.options.max_frames = frames
     pipeline.run(source)
-    pred, truth = np.stack(collect.pred).astype(np.float64), np.stack(collect.truth).astype(np.float64)
+    return np.stack(collect.pred).astype(np.float64), np.stack(collect.truth).astype(np.float64)
+
+
+def run(frames: int, smooth_2d: bool, smooth_3d: bool) -> dict[str, float]:
+    pred, truth = demo_poses(frames, SmoothingStage() if smooth_3d else None, smooth_2d)
     lengths = bone_lengths(pred)[:, 1:]
     return {"frames": len(pred), "mpjpe_mm": 1e3 * mpjpe(pred, truth), "pmpjpe_mm": 1e3 * p_mpjpe(pred, truth),
-            "accel_error_mm": 1e3 * acceleration_error(pred, truth),
+            "accel_error_mm": acceleration_error_mm(pred - pred[:, :1], truth - truth[:, :1]),  # root-relative
             "bone_cv": float(np.median(lengths.std(axis=0) / lengths.mean(axis=0)))}
-
-
-def acceleration_error(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Mean distance between second differences of root-relative joints (metres per frame squared)."""
-    pred, truth = pred - pred[:, :1], truth - truth[:, :1]
-    return float(np.linalg.norm(np.diff(pred, 2, axis=0) - np.diff(truth, 2, axis=0), axis=-1).mean())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -107,37 +107,14 @@ def rendered(args, name: str, people: set[str] | None, exclude: set[str]) -> dic
 
 def live_demo(frames: int) -> dict[str, dict]:
     """Per stage, the figures of the demo source through the real pipeline."""
-    from calibration.stage import CalibrationStage
-    from engines.detector import PoseDetector
-    from realtime.app.build import make_lifter
-    from realtime.core.pipeline import Pipeline
     from realtime.core.smoothing import SmoothingStage
-    from realtime.core.sources import DemoSource, SourceOptions
     from realtime.core.temporal import TemporalStage
+    from tools.smoothing_check import demo_poses
 
     results = {}
     for stage, make in (("none", lambda: None), ("One Euro", SmoothingStage), ("temporal", TemporalStage)):
-        source = DemoSource(SourceOptions(realtime=False))
-        pred, truth = [], []
-
-        class Collect:
-            name = "collect"
-
-            def consume(self, result) -> None:
-                gt = source.ground_truth(result.frame_index)
-                if result.people and gt:
-                    pred.append(result.people[0].joints_3d)
-                    truth.append(gt[0].joints_3d)
-
-            def close(self) -> None:
-                """Nothing to release."""
-
-        pipeline = Pipeline(PoseDetector(threads=1), make_lifter("onnxruntime", None), [Collect()],
-                            calibration=lambda size: CalibrationStage(source.camera_matrix, None, size, True),
-                            smoother=make(), stages=[])
-        pipeline.options.max_frames = frames
-        pipeline.run(source)
-        results[stage] = sequence_figures(np.stack(pred).astype(np.float64), np.stack(truth).astype(np.float64))
+        pred, truth = demo_poses(frames, make())
+        results[stage] = sequence_figures(pred, truth)
         results[stage]["frames"] = len(pred)
     return results
 
