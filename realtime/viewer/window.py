@@ -22,8 +22,6 @@ from realtime.viewer.camera import current_view, default_view
 from realtime.viewer.render import SceneGeometries
 from realtime.viewer.scene import SceneOptions, SceneState
 
-LEGEND = legend(False)  # the single-person stream's; status_text says which applies
-
 
 @dataclass
 class WindowOptions:
