@@ -24,9 +24,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
-from semgcn.bvh import read_bvh
+from semgcn.bvh import BvhMotion, read_bvh
+from semgcn.bvh.read import local_rotation
 from semgcn.datasets.mocap import DEFAULT_VAL_PEOPLE, person_id
 from semgcn.rigs import detect_rig, load_canonical
 from semgcn.skeleton import JOINT_NAMES
@@ -64,18 +64,13 @@ def rig_bone(rig: str, bone: str) -> str | None:
     return ("r" + left[1:]) if rig == "cgspeed" else left.replace(a, b)
 
 
-def rig_rotations(path: Path, names: list[str], drop: int) -> np.ndarray:
-    """Global rotations ``(F, len(names), 3, 3)`` of the named joints of a BVH clip (its own FK)."""
-    clip = read_bvh(path)
+def rig_rotations(clip: BvhMotion, names: list[str], drop: int) -> np.ndarray:
+    """Global rotations ``(F, len(names), 3, 3)`` of the named joints of a BVH clip (its own FK), without
+    its first ``drop`` frames."""
     sk, motion = clip.skeleton, clip.motion[drop:]
     glob: dict[int, np.ndarray] = {}
     for j, parent in enumerate(sk.parents):
-        rot_names = [c for c in sk.channels[j] if c.endswith("rotation")]
-        if rot_names:
-            cols = [sk.channel_start[j] + sk.channels[j].index(c) for c in rot_names]
-            local = Rotation.from_euler("".join(c[0] for c in rot_names), motion[:, cols], degrees=True).as_matrix()
-        else:
-            local = np.broadcast_to(np.eye(3), (len(motion), 3, 3))
+        local = local_rotation(sk, j, motion)
         glob[j] = local if parent < 0 else glob[parent] @ local
     return np.stack([glob[sk.index(n)] for n in names], axis=1)
 
@@ -99,11 +94,12 @@ def evaluate(paths: list[Path]) -> dict:
         solved = solve_clip(joints, lengths=robust_lengths(joint_lengths(joints), symmetric=False))  # the rig's own, per side
         errors.append(np.linalg.norm(solved.positions[:, list(JOINT_BONE)] - joints, axis=-1))
         frames += len(joints)
-        rig = detect_rig(read_bvh(path).skeleton.names).name
+        bvh = read_bvh(path)  # once for the rig's name, its frame count and its own rotations
+        rig = detect_rig(bvh.skeleton.names).name
         pairs = [(b, rig_bone(rig, name)) for b, name in enumerate(BONE_NAMES) if rig_bone(rig, name)]
-        drop = len(read_bvh(path).motion) - len(joints)  # frames the rig map dropped (CMU's T-pose)
+        drop = len(bvh.motion) - len(joints)  # frames the rig map dropped (CMU's T-pose)
         mine = step_angles(solved.global_rotations[:, [b for b, _ in pairs]])
-        mocap = step_angles(rig_rotations(path, [n for _, n in pairs], drop))
+        mocap = step_angles(rig_rotations(bvh, [n for _, n in pairs], drop))
         for k, (b, _) in enumerate(pairs):
             ours[BONE_NAMES[b]].append(mine[:, k])
             theirs[BONE_NAMES[b]].append(mocap[:, k])

@@ -213,7 +213,7 @@ def forward_kinematics(clip: BvhMotion, position_mode: str = "auto") -> np.ndarr
         cols = _position_columns(sk, j)
         if cols is not None:
             local_t = motion[:, cols] + (local_t if position_mode == "add" else 0.0)
-        local_r = _local_rotation(sk, j, motion)
+        local_r = local_rotation(sk, j, motion)
         parent = sk.parents[j]
         if parent < 0:
             pos[:, j], rot[:, j] = local_t, local_r
@@ -223,7 +223,9 @@ def forward_kinematics(clip: BvhMotion, position_mode: str = "auto") -> np.ndarr
     return pos
 
 
-def _local_rotation(sk: BvhSkeleton, j: int, motion: np.ndarray) -> np.ndarray:
+def local_rotation(sk: BvhSkeleton, j: int, motion: np.ndarray) -> np.ndarray:
+    """Joint ``j``'s rotation in its parent, ``(F, 3, 3)``, from its rotation channels (intrinsic, in the
+    listed order; the identity for a joint without any)."""
     names = sk.channels[j]
     rot_names = [c for c in names if c.endswith("rotation")]
     if not rot_names:
