@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semgcn.bvh import BvhMotion, read_bvh
-from semgcn.bvh.read import local_rotation
+from semgcn.bvh import BvhMotion, local_rotation, read_bvh
 from semgcn.datasets.mocap import DEFAULT_VAL_PEOPLE, person_id
 from semgcn.rigs import detect_rig, load_canonical
 from semgcn.skeleton import JOINT_NAMES

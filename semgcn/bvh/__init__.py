@@ -5,7 +5,7 @@ The reading API is re-exported here (``from semgcn.bvh import read_bvh``), as it
 writer joined it; the writer is imported from ``semgcn.bvh.write``.
 """
 from semgcn.bvh.read import (BvhError, BvhMotion, BvhSkeleton, bone_length_spread, detect_position_mode,
-                             forward_kinematics, guess_unit, read_bvh, unit_scale)
+                             forward_kinematics, guess_unit, local_rotation, read_bvh, unit_scale)
 
 __all__ = ["BvhError", "BvhMotion", "BvhSkeleton", "bone_length_spread", "detect_position_mode",
-           "forward_kinematics", "guess_unit", "read_bvh", "unit_scale"]
+           "forward_kinematics", "guess_unit", "local_rotation", "read_bvh", "unit_scale"]
