@@ -46,6 +46,10 @@ class Sighting:
     def height(self) -> float:
         return max(float(np.ptp(self.keypoints_2d[:, 1])), 1.0)
 
+    def apart(self, other: "Sighting") -> float:
+        """Distance between the two centres, in heights of the taller of the two."""
+        return float(np.linalg.norm(self.centre - other.centre)) / max(self.height, other.height)
+
 
 def track_video(path: Path, max_people: int, max_frames: int | None = None) -> tuple[list[list[Sighting]], float]:
     """Every frame's people (the detector's tracker on the video's clock) and the video's fps."""
@@ -88,14 +92,14 @@ def events(frames: list[list[Sighting]], fps: float, gap_s: float = 2.0) -> list
             if started == ended or not 0 < first - last <= gap_s * fps:
                 continue
             a, b = where[(last, ended)], where[(first, started)]
-            distance = float(np.linalg.norm(a.centre - b.centre)) / max(a.height, b.height)
+            distance = a.apart(b)
             if distance < 1.0:
                 found.append({"frame": first, "kind": "new id where one ended", "ids": [ended, started],
                               "gap_frames": first - last, "distance_heights": round(distance, 2)})
     for i, people in enumerate(frames):
         for j, a in enumerate(people):
             for b in people[j + 1:]:
-                close = float(np.linalg.norm(a.centre - b.centre)) / max(a.height, b.height) < 0.5
+                close = a.apart(b) < 0.5
                 before = i > 0 and _close_in(frames[i - 1], a.id, b.id)
                 if close and not before:
                     found.append({"frame": i, "kind": "two people close", "ids": sorted([a.id, b.id])})
@@ -105,8 +109,7 @@ def events(frames: list[list[Sighting]], fps: float, gap_s: float = 2.0) -> list
 def _close_in(people: list[Sighting], a: int, b: int) -> bool:
     pa = next((p for p in people if p.id == a), None)
     pb = next((p for p in people if p.id == b), None)
-    return pa is not None and pb is not None and \
-        float(np.linalg.norm(pa.centre - pb.centre)) / max(pa.height, pb.height) < 0.5
+    return pa is not None and pb is not None and pa.apart(pb) < 0.5
 
 
 def draw(image: np.ndarray, people: list[Sighting]) -> np.ndarray:
