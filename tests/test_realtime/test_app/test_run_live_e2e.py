@@ -5,6 +5,7 @@ and run_live.py holds its first frame back with ``--wait-subscribers 1``.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -31,19 +33,28 @@ def _free_address() -> str:
     return f"tcp://127.0.0.1:{port}"
 
 
-def _start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([*RUN_LIVE, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+@contextlib.contextmanager
+def running(*args: str, env: dict | None = None) -> Iterator[subprocess.Popen]:
+    """run_live.py with ``args`` as a subprocess, killed on the way out if a failed assertion or a
+    timeout left it running (a run without --max-frames never ends by itself)."""
+    proc = subprocess.Popen([*RUN_LIVE, *args], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
 
 
 def test_demo_end_to_end_streams_n_frames_with_finite_3d_joints(tmp_path, record_property):
     n = 12
     address = _free_address()
     summary_path = tmp_path / "summary.json"
-    with Subscriber(address) as sub:
-        proc = _start("--source", "demo", "--headless", "--max-frames", str(n), "--publish", address,
-                      "--no-realtime", "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0",
-                      "--summary-json", str(summary_path))
+    with Subscriber(address) as sub, running(
+            "--source", "demo", "--headless", "--max-frames", str(n), "--publish", address, "--no-realtime",
+            "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0",
+            "--summary-json", str(summary_path)) as proc:
         frames = list(iterate(sub, count=n, timeout_s=120.0))
         stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr
@@ -80,10 +91,9 @@ def test_sigterm_stops_cleanly_flushes_the_recording_and_the_recording_replays(t
     address = _free_address()
     record_dir = tmp_path / "rec"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    with Subscriber(address) as sub:
-        proc = subprocess.Popen([*RUN_LIVE, "--source", "demo", "--publish", address, "--record", str(record_dir),
-                                 "--viewer", "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0"],
-                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with Subscriber(address) as sub, running(
+            "--source", "demo", "--publish", address, "--record", str(record_dir), "--viewer",
+            "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0", env=env) as proc:
         received = list(iterate(sub, count=3, timeout_s=120.0))
         assert len(received) == 3
         time.sleep(3.0)  # the viewer process has started and given up meanwhile
@@ -102,9 +112,9 @@ def test_sigterm_stops_cleanly_flushes_the_recording_and_the_recording_replays(t
     assert recorded >= 3 and not session.truncated  # closed properly, not cut off
 
     replay_address = _free_address()
-    with Subscriber(replay_address) as sub:
-        proc = _start("--source", f"replay:{sessions[0]}", "--speed", "0", "--publish", replay_address,
-                      "--wait-subscribers", "1", "--wait-timeout", "60")
+    with Subscriber(replay_address) as sub, running(
+            "--source", f"replay:{sessions[0]}", "--speed", "0", "--publish", replay_address,
+            "--wait-subscribers", "1", "--wait-timeout", "60") as proc:
         replayed = list(iterate(sub, count=recorded, timeout_s=60.0))
         stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
@@ -139,10 +149,10 @@ def test_video_file_with_calibration_and_height(tmp_path):
     calibration = save(CameraFile(camera_matrix=frame.camera_matrix, dist_coeffs=np.zeros(5), image_size=(320, 240),
                                   rms_px=0.2), tmp_path / "cam.json")
     address = _free_address()
-    with Subscriber(address) as sub:
-        proc = _start("--source", str(video), "--no-realtime", "--headless", "--publish", address,
-                      "--calibration", str(calibration), "--height", "1.80", "--wait-subscribers", "1",
-                      "--wait-timeout", "60", "--status-every", "0")
+    with Subscriber(address) as sub, running(
+            "--source", str(video), "--no-realtime", "--headless", "--publish", address,
+            "--calibration", str(calibration), "--height", "1.80", "--wait-subscribers", "1",
+            "--wait-timeout", "60", "--status-every", "0") as proc:
         frames = list(iterate(sub, count=8, timeout_s=120.0))
         stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr

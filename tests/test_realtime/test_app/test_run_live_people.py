@@ -12,7 +12,7 @@ import numpy as np
 
 from realtime.subscriber import Subscriber, iterate
 from tests.conftest import REPO
-from tests.test_realtime.test_app.test_run_live_e2e import RUN_LIVE, _free_address
+from tests.test_realtime.test_app.test_run_live_e2e import RUN_LIVE, _free_address, running
 
 
 def _readme_subscriber(address: str) -> str:
@@ -59,12 +59,10 @@ def test_three_figures_stream_three_people_with_ids_apart_in_the_world(tmp_path)
     n = 45
     address = _free_address()
     summary_path = tmp_path / "summary.json"
-    with Subscriber(address) as sub:
-        proc = subprocess.Popen([*RUN_LIVE, "--source", "demo", "--demo-people", "3", "--max-people", "3",
-                                 "--headless", "--max-frames", str(n), "--publish", address, "--no-realtime",
-                                 "--wait-subscribers", "1", "--wait-timeout", "60", "--status-every", "0",
-                                 "--summary-json", str(summary_path)],
-                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with Subscriber(address) as sub, running(
+            "--source", "demo", "--demo-people", "3", "--max-people", "3", "--headless", "--max-frames", str(n),
+            "--publish", address, "--no-realtime", "--wait-subscribers", "1", "--wait-timeout", "60",
+            "--status-every", "0", "--summary-json", str(summary_path)) as proc:
         frames = list(iterate(sub, count=n, timeout_s=240.0))
         stdout, stderr = proc.communicate(timeout=240)
     assert proc.returncode == 0, stderr
