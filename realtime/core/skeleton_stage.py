@@ -68,7 +68,6 @@ class _Track:
     lengths: BoneLengthEstimator
     solver: SkeletonSolver = field(default_factory=SkeletonSolver)
     last_seen: float = 0.0
-    frame: str = ""
 
 
 def landmark_arrays(person: PersonPose) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -129,9 +128,8 @@ class SkeletonStage:
         track = self._tracks.get(person.id)
         if track is None:
             track = self._tracks[person.id] = _Track(BoneLengthEstimator(self.options.lengths))
-        # A change of frame (the floor found) turns only the Hips; every other local rotation and the
-        # twists the solver carries over are relative to a parent, so its continuity still holds.
-        track.frame = frame
+        # A change of frame (the floor found) needs nothing here: it turns only the Hips; every other local
+        # rotation and the twists the solver carries over are relative to a parent, so continuity holds.
         track.last_seen = t
         lengths = track.lengths.update(joints, person.confidence)
         if lengths is None:
