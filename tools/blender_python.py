@@ -7,6 +7,7 @@ reuse it. Nothing here is part of the live app or of CI.
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +38,17 @@ def blender_python(venv: Path = DEFAULT_VENV, version: str = BPY_VERSION) -> str
 
 def _has_bpy(python: Path) -> bool:
     return subprocess.run([str(python), "-c", "import bpy"], capture_output=True).returncode == 0
+
+
+def run_blender_script(python: str, script: str, *args: str, timeout_s: float = 600) -> dict:
+    """Run ``script`` (``python -c``) with the bpy interpreter ``python``; returns the JSON of the line
+    it prints as ``RESULT <json>``.
+
+    Raises:
+        RuntimeError: when it fails or prints no result (the exit code and its stderr's last lines).
+    """
+    run = subprocess.run([python, "-c", script, *args], capture_output=True, text=True, timeout=timeout_s)
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if run.returncode != 0 or line is None:
+        raise RuntimeError(f"Blender run failed (exit {run.returncode}): {run.stderr.strip()[-500:]}")
+    return json.loads(line[len("RESULT "):])

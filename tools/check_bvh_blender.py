@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 from realtime.recording.exports import bvh_frames, export_bvh, solve_session
 from realtime.recording.session_reader import SessionError, read_session
 from semgcn.solver.rig import BONE_NAMES
-from tools.blender_python import blender_python
+from tools.blender_python import blender_python, run_blender_script
 
 # Runs inside Blender's Python. Blender is z-up: with axis_up="Y", axis_forward="-Z" a BVH point
 # (x, y, z) lands at (x, -z, y).
@@ -73,14 +72,12 @@ def main(argv: list[str] | None = None) -> int:
                          timeline="frames")  # one BVH frame per recorded frame, to compare frame by frame
         ref = Path(tmp) / "ref.npy"
         np.save(ref, clip.targets if args.per_frame_lengths else clip.positions)  # BVH axes = the solver frame
-        run = subprocess.run([python, "-c", _BLENDER_SCRIPT, str(bvh), str(ref),
-                              json.dumps(list(BONE_NAMES)), str(args.samples)],
-                             capture_output=True, text=True, timeout=600)
-    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if run.returncode != 0 or line is None:
-        print(f"error: Blender run failed (exit {run.returncode}): {run.stderr.strip()[-500:]}", file=sys.stderr)
-        return 1
-    result = json.loads(line[len("RESULT "):])
+        try:
+            result = run_blender_script(python, _BLENDER_SCRIPT, str(bvh), str(ref), json.dumps(list(BONE_NAMES)),
+                                        str(args.samples))
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     error_mm = result["max_error_m"] * 1000
     against = "the recorded joints" if args.per_frame_lengths else "the solver's skeleton"
     print(f"Blender imported {len(result['bones'])} bones, action frames {result['action_frames']}, "

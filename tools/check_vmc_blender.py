@@ -35,7 +35,7 @@ from pythonosc.osc_server import BlockingOSCUDPServer
 from realtime.stream.subscriber import Subscriber
 from semgcn.solver.axes import SOLVER_TO_BLENDER, SOLVER_TO_UNITY
 from semgcn.solver.rig import BONE_NAMES, BONE_PARENTS
-from tools.blender_python import blender_python
+from tools.blender_python import blender_python, run_blender_script
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -170,13 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         np.savez(Path(tmp) / "data.npz", **data)
-        run = subprocess.run([python, "-c", _BLENDER_SCRIPT, str(Path(tmp) / "data.npz")],
-                             capture_output=True, text=True, timeout=600)
-    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if run.returncode != 0 or line is None:
-        print(f"error: Blender run failed (exit {run.returncode}): {run.stderr.strip()[-500:]}", file=sys.stderr)
-        return 1
-    result = json.loads(line[len("RESULT "):])
+        try:
+            result = run_blender_script(python, _BLENDER_SCRIPT, str(Path(tmp) / "data.npz"))
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     error_mm = result["max_error_m"] * 1000
     print(f"Blender {result['blender']}: armature of {result['bones']} bones from the received rest skeleton, "
           f"{result['frames']} frames of received VMC rotations ({len(bundles)} bundles received); "
