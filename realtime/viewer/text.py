@@ -9,6 +9,8 @@ snapshot shows what the window shows.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from realtime.viewer.camera import CameraView
@@ -21,21 +23,31 @@ _LINE_SPACING = 1.3
 
 def text_mesh(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Vertices (font units, y up) and triangles of ``text``; Open3D's text mesh has no line breaks."""
-    import open3d as o3d
-
     vertices, triangles, count = [], [], 0
     for row, line in enumerate(text.splitlines()):
         if not line.strip():
             continue
-        mesh = o3d.t.geometry.TriangleMesh.create_text(line, depth=0.0).to_legacy()
-        v = np.asarray(mesh.vertices).copy()
+        line_vertices, line_triangles = _line_mesh(line)
+        v = line_vertices.copy()
         v[:, 1] -= row * FONT_UNITS_PER_LINE * _LINE_SPACING
         vertices.append(v)
-        triangles.append(np.asarray(mesh.triangles) + count)
+        triangles.append(line_triangles + count)
         count += len(v)
     if not vertices:
         return np.zeros((0, 3)), np.zeros((0, 3), np.int32)
     return np.concatenate(vertices), np.concatenate(triangles)
+
+
+@lru_cache(maxsize=256)
+def _line_mesh(line: str) -> tuple[np.ndarray, np.ndarray]:
+    """One line's text mesh, made once: the window redraws its status lines and id labels every frame,
+    and all but the first status line (frame rate, latency) stay the same from frame to frame."""
+    import open3d as o3d
+
+    mesh = o3d.t.geometry.TriangleMesh.create_text(line, depth=0.0).to_legacy()
+    vertices, triangles = np.asarray(mesh.vertices).copy(), np.asarray(mesh.triangles).copy()
+    vertices.flags.writeable = triangles.flags.writeable = False  # shared by every caller
+    return vertices, triangles
 
 
 def screen_vertices(text_vertices: np.ndarray, view: CameraView, top_left_px, line_px: float = LINE_PX) -> np.ndarray:
