@@ -34,14 +34,17 @@ from semgcn.solver.axes import CAMERA_TO_SOLVER, world_to_solver
 from semgcn.solver.lengths import BoneLengthEstimator, LengthOptions
 from semgcn.solver.parts import PartOptions, part_orientations
 from semgcn.solver.pose import SkeletonPose
-from semgcn.solver.rig import RIG_NAME
+from semgcn.solver.rig import NUM_BONES, RIG_NAME
 from semgcn.solver.solve import SkeletonSolver
 
 log = logging.getLogger(__name__)
 
-#: Stream array names of the published skeleton (per person).
-ARRAYS = ("skeleton_local_rotations", "skeleton_positions", "skeleton_rest_offsets")
-LANDMARK_SHAPES = {"landmarks": (33, 5), "world_landmarks": (33, 3)}
+#: Stream array names and shapes of the published skeleton (per person), checked by the stream's decoder too.
+SKELETON_SHAPES: dict[str, tuple[int, ...]] = {"skeleton_local_rotations": (NUM_BONES, 4),
+                                               "skeleton_positions": (NUM_BONES, 3),
+                                               "skeleton_rest_offsets": (NUM_BONES, 3)}
+ARRAYS = tuple(SKELETON_SHAPES)
+LANDMARK_SHAPES: dict[str, tuple[int, ...]] = {"landmarks": (33, 5), "world_landmarks": (33, 3)}
 
 
 @dataclass
@@ -210,7 +213,7 @@ class SkeletonSource:
 def skeleton_from_arrays(person: PersonPose, header: dict | None) -> SkeletonPose | None:
     """The skeleton a stream or recording carried (``publish``), rebuilt from its arrays; None without them."""
     arrays = [person.extra_arrays.get(name) for name in ARRAYS]
-    if any(a is None for a in arrays) or [a.shape for a in arrays] != [(19, 4), (19, 3), (19, 3)]:
+    if any(a is None for a in arrays) or [a.shape for a in arrays] != list(SKELETON_SHAPES.values()):
         return None
     rotations, positions, rest = (np.asarray(a, dtype=np.float64) for a in arrays)
     try:

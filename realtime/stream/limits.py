@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from realtime.core.records import PERSON_ARRAY_FIELDS
+from realtime.core.skeleton_stage import LANDMARK_SHAPES, SKELETON_SHAPES
 from semgcn.skeleton import NUM_JOINTS
-from semgcn.solver.rig import NUM_BONES
 
 MAX_HEADER_BYTES = 1 << 16
 MAX_ARRAYS = 256                     # parts after the header
@@ -36,9 +36,7 @@ DTYPE = "<f4"
 KNOWN_ARRAYS: dict[str, tuple[int, ...]] = {
     **PERSON_ARRAY_FIELDS,
     "gt_joints_3d": (NUM_JOINTS, 3), "gt_keypoints_2d": (NUM_JOINTS, 2), "gt_root_translation": (3,),
-    "landmarks": (33, 5), "world_landmarks": (33, 3),
-    "skeleton_local_rotations": (NUM_BONES, 4), "skeleton_positions": (NUM_BONES, 3),
-    "skeleton_rest_offsets": (NUM_BONES, 3),
+    **LANDMARK_SHAPES, **SKELETON_SHAPES,
 }
 
 
