@@ -25,7 +25,7 @@ import torch
 
 from semgcn.checkpoint import load_checkpoint, save_checkpoint
 from semgcn.datasets.detector_errors import DetectorErrorModel
-from semgcn.datasets.lifting import DataOptions, prepare_mocap
+from semgcn.datasets.lifting import DataOptions, MocapData, prepare_mocap
 from semgcn.metrics import p_mpjpe, per_joint_errors, pose_errors_mm
 from semgcn.models import count_parameters
 from semgcn.rigs import retarget_bone_lengths
@@ -59,12 +59,11 @@ def _per(groups: np.ndarray, pred: np.ndarray, truth: np.ndarray) -> dict:
     return {g: pose_errors_mm(pred[groups == g], truth[groups == g]) for g in sorted(set(groups.tolist()))}
 
 
-def evaluate_shipped(onnx_path: Path, threads: int) -> dict:
+def evaluate_shipped(onnx_path: Path, threads: int, data: MocapData) -> dict:
     """The figures of the shipped ONNX file via ``engines.lifter.Lifter`` (with and without test-time flip)
-    on the held-out people and HDM05, exact and BlazePose-like 2D."""
+    on ``data``'s held-out people and HDM05, exact and BlazePose-like 2D."""
     from engines.lifter import Lifter
 
-    data = prepare_mocap(DataOptions(), progress=False)
     # The P2 of the truth itself rebuilt with the CMU body's bone lengths: what a model that got every bone
     # direction right but knew only that body's proportions would score (the proportion floor).
     out = {"description": data.description,
@@ -85,11 +84,10 @@ def evaluate_shipped(onnx_path: Path, threads: int) -> dict:
     return out
 
 
-def evaluate_baseline(onnx_path: Path, threads: int) -> dict:
+def evaluate_baseline(onnx_path: Path, threads: int, data: MocapData) -> dict:
     """Where we started: an earlier ONNX file on the same sets, without flip (it was shipped without)."""
     from engines.lifter import Lifter
 
-    data = prepare_mocap(DataOptions(), progress=False)
     lifter = Lifter(model_path=onnx_path, threads=threads, flip_test=False)
     return {name: pose_errors_mm(lifter.predict(s.keypoints_2d, image_size=s.image_size, focal=s.focal,
                                                 center=s.center), s.joints_3d) for name, s in data.val.items()}
@@ -113,14 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     result = export_onnx(model, onnx_path, metadata={"semgcn.training_command": meta.get("command", ""),
                                                      "semgcn.licence_data": "CMU mocap (see NOTICE); ReActIdle MIT",
                                                      "semgcn.flip_test": "engines.lifter.Lifter flip_test=True"})
-    metrics = evaluate_shipped(onnx_path, args.threads)
+    data = prepare_mocap(DataOptions(), progress=False)  # the test sets, drawn once for both models
+    metrics = evaluate_shipped(onnx_path, args.threads, data)
     summary = {"checkpoint": str(pt_path), "onnx": str(onnx_path), "onnx_max_abs_diff_m": result.max_abs_diff,
                "onnx_sha256": result.sha256, "parameters": count_parameters(model),
                "pt_bytes": pt_path.stat().st_size, "onnx_bytes": onnx_path.stat().st_size,
                "metrics": {f"{k}_{flip}": {m: v[m] for m in KEYS} for flip in ("flip", "no_flip")
                            for k, v in metrics[flip].items()}}
     if args.baseline is not None:
-        summary["baseline"] = evaluate_baseline(args.baseline, args.threads)
+        summary["baseline"] = evaluate_baseline(args.baseline, args.threads, data)
     figures = args.docs_dir / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     for name in ("curves.png", "semgconv_weights.png"):
