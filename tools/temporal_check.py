@@ -62,9 +62,9 @@ def sequence_figures(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 def run_stage(make, lifted: np.ndarray, keypoints: np.ndarray, found: np.ndarray) -> np.ndarray:
     """One chunk's lifted poses through a fresh stage, frame by frame (None where nobody was found)."""
     stage, out = make(), lifted.copy()
+    if stage is None:  # "none": the poses as lifted
+        return out
     for i in range(len(lifted)):
-        if stage is None:
-            continue
         if isinstance(stage, TemporalFilter):
             y = stage(lifted[i] if found[i] else None, keypoints[i], i / FPS)
         else:
