@@ -7,9 +7,13 @@ warning, since the poses then leave the machine unencrypted.
 """
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import logging
 import socket
+import sys
+
+from realtime.bridges.feed import run_feed
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +89,18 @@ class UdpSender:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def feed_udp_bridge(bridge, args: argparse.Namespace, destination: str, unit: str) -> int:
+    """The command line's run of a UDP bridge (VMC, Live Link): feed ``bridge`` (a consumer whose
+    ``sender`` is a ``UdpSender``) with ``realtime.bridges.feed``, then print one summary line of the
+    ``unit`` (bundles, datagrams) sent to ``destination``. Returns the exit status: 0, or 1 with one
+    error line for an input that cannot be read."""
+    try:
+        fed = run_feed(bridge, args)
+    except (OSError, ValueError) as exc:  # an unreadable session: one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"sent {bridge.sender.sent} {unit} to {destination} ({fed.frames} frames, {bridge.sender.dropped} dropped, "
+          f"{fed.malformed} malformed messages skipped)")
+    return 0

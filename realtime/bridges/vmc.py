@@ -37,10 +37,10 @@ import sys
 
 import numpy as np
 
-from realtime.bridges.feed import add_feed_arguments, run_feed
+from realtime.bridges.feed import add_feed_arguments
 from realtime.core.person_choice import FIRST, PersonSelector, add_person_argument
 from realtime.bridges.skeletons import SkeletonSource, add_skeleton_arguments, skeleton_options_from
-from realtime.bridges.udp import LOOPBACK, UdpSender, parse_destination
+from realtime.bridges.udp import LOOPBACK, UdpSender, feed_udp_bridge, parse_destination
 from realtime.core.cli import OneLineParser
 from realtime.core.records import FrameResult
 from semgcn.solver.axes import SOLVER_TO_UNITY, convert_points, convert_quaternions
@@ -166,14 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        fed = run_feed(sender, args)
-    except (OSError, ValueError) as exc:  # an unreadable session: one line
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"sent {sender.sender.sent} bundles to {host}:{port} ({fed.frames} frames, {sender.sender.dropped} dropped, "
-          f"{fed.malformed} malformed messages skipped)")
-    return 0
+    return feed_udp_bridge(sender, args, f"{host}:{port}", "bundles")
 
 
 if __name__ == "__main__":
