@@ -112,11 +112,12 @@ def _widen(pixels: np.ndarray, pair: tuple[int, int], factor) -> np.ndarray:
     return out
 
 
-def systematic(pixels: np.ndarray, model: DetectorErrorModel, views: np.ndarray) -> np.ndarray:
-    """The truth moved by the model's widths and mean offsets (no randomness)."""
+def systematic(pixels: np.ndarray, model: DetectorErrorModel, views: np.ndarray, frame=None) -> np.ndarray:
+    """The truth moved by the model's widths and mean offsets (no randomness); ``frame``: the pixels'
+    :func:`body_frame_2d` when the caller has it already."""
     out = _widen(_widen(pixels, HIPS, np.asarray(model.hip_width)[views]), SHOULDERS,
                  np.asarray(model.shoulder_width)[views])
-    scale, u, v = body_frame_2d(pixels)
+    scale, u, v = body_frame_2d(pixels) if frame is None else frame
     off = np.asarray(model.offset_uv)[views]          # (N, 16, 2)
     return out + scale[:, None, None] * (off[..., :1] * u[:, None] + off[..., 1:] * v[:, None])
 
@@ -133,8 +134,8 @@ def apply(rng: np.random.Generator, pixels: np.ndarray, joints_cam: np.ndarray, 
     ``strength`` scales the random part (spread, outliers, swap rates); 0 keeps the systematic part only.
     """
     views = view_bucket(joints_cam)
-    out = systematic(pixels, model, views)
-    scale, u, v = body_frame_2d(pixels)
+    scale, u, v = frame = body_frame_2d(pixels)
+    out = systematic(pixels, model, views, frame)
     sigma = np.asarray(model.sigma_uv)[views] * strength
     noise = rng.normal(size=sigma.shape) * sigma
     outlier = rng.random(pixels.shape[:2]) < np.asarray(model.outlier_rate)[views][:, None] * strength
