@@ -32,6 +32,7 @@ is solved all along, each with their own bone lengths, so a newly chosen person 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
@@ -120,7 +121,7 @@ class VmcSender:
     def __init__(self, host: str = LOOPBACK, port: int = DEFAULT_PORT, source: SkeletonSource | None = None,
                  person: str | int = FIRST):
         try:
-            import pythonosc  # noqa: F401 - fail now, with the fix, rather than on the first frame
+            importlib.import_module("pythonosc")  # fail now, with the fix, rather than on the first frame
         except ImportError:
             raise RuntimeError("the VMC sender needs python-osc: pip install python-osc") from None
         self.sender = UdpSender(host, port, label="vmc")
