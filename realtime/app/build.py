@@ -123,6 +123,18 @@ def make_bridges(args) -> list:
     return bridges
 
 
+def make_outputs(args, engines: dict[str, str] | None = None, burst: bool = False) -> list:
+    """``make_consumers`` then ``make_bridges``: the publisher first, the recorder, the bridges; when a
+    bridge cannot start, the consumers made before it are closed again."""
+    consumers = make_consumers(args, engines, burst)
+    try:
+        return consumers + make_bridges(args)
+    except SetupError:
+        for consumer in consumers:
+            consumer.close()
+        raise
+
+
 def make_skeleton_stage(consumers: list):
     """The ``solve`` stage (``realtime.core.skeleton_stage``) when a consumer drives a rig with bone
     rotations (it says so with ``needs_skeleton = True``: VMC, Live Link, ROS 2), else None. Metric

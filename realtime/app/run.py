@@ -8,8 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-from realtime.app.build import (SetupError, describe_engines, make_bridges, make_calibration, make_consumers,
-                                make_detector, make_lifter, make_skeleton_stage, one_line, start_viewer)
+from realtime.app.build import (SetupError, describe_engines, make_calibration, make_detector, make_lifter,
+                                make_outputs, make_skeleton_stage, one_line, start_viewer)
 from realtime.app.options import build_parser, check_args
 from realtime.core.cli import configure_logging
 from realtime.core.sources import SourceError, SourceOptions, open_source
@@ -53,13 +53,7 @@ def run_replay(args, stop: threading.Event) -> int:
         raise SetupError(str(exc)) from None
     if not session.complete:  # replay what is there, and say exactly what is not
         print(f"warning: {session.loss_report()}", file=sys.stderr)
-    consumers = make_consumers(args, burst=not args.speed)
-    try:
-        consumers += make_bridges(args)
-    except SetupError:
-        for consumer in consumers:
-            consumer.close()
-        raise
+    consumers = make_outputs(args, burst=not args.speed)
     wait_for_subscribers(args, consumers[0], stop)
     started = time.perf_counter()
     try:
@@ -146,16 +140,9 @@ def run_pipeline(args, stop: threading.Event) -> int:
         lifter = make_lifter(args.lifter, args.lifter_model, args.flip_test)
         calibration = make_calibration(args, source)
         engines = describe_engines(args, lifter)
-        consumers = make_consumers(args, engines)
+        consumers = make_outputs(args, engines)
     except BaseException:
         source.stop()
-        raise
-    try:
-        consumers += make_bridges(args)
-    except SetupError:
-        source.stop()
-        for consumer in consumers:
-            consumer.close()
         raise
     publisher = consumers[0]
     if not args.headless:
