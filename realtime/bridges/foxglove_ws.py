@@ -14,6 +14,7 @@ names another interface (a warning says so: the protocol has no authentication).
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
@@ -44,7 +45,7 @@ class FoxgloveBridge:
 
     def __init__(self, port: int = DEFAULT_PORT, host: str = "127.0.0.1"):
         try:
-            import websockets  # noqa: F401 - the server's library, checked here for a clear message
+            importlib.import_module("websockets")  # the server's library, checked here for a clear message
             from realtime.recording.foxglove_scene import ENCODING, FoxgloveScene, schemas
         except ImportError as exc:
             raise FoxgloveUnavailable(f"--foxglove needs foxglove-sdk and websockets: {INSTALL_HINT} ({exc})") from None
