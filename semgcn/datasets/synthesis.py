@@ -34,6 +34,10 @@ _PELVIS_BONES = {"left_leg": ("left_knee", "left_ankle"), "right_leg": ("right_k
 _CHEST_BONES = {"head": ("head",), "left_arm": ("left_elbow", "left_wrist"),
                 "right_arm": ("right_elbow", "right_wrist")}
 _LIMBS = ("left_leg", "right_leg", "left_arm", "right_arm")
+#: Bones (``S.BONES`` indices) whose direction is kept in the chest frame: those leaving the thorax
+#: (to the head and the shoulders) and the arms below the shoulders; the others hang on the pelvis frame.
+_CHEST_HUNG = tuple(k for k, (c, p) in enumerate(S.BONES) if p == _J["thorax"] or c in
+                    (_J["left_elbow"], _J["left_wrist"], _J["right_elbow"], _J["right_wrist"]))
 
 
 @dataclass
@@ -81,10 +85,8 @@ def local_directions(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every bone's unit direction in its hanging frame ``(N, 15, 3)`` and the chest-in-pelvis rotation."""
     pelvis, chest = body_frames(joints)
     world = _unit(S.bone_vectors(joints))
-    chest_bones = [k for k, (c, p) in enumerate(S.BONES) if p in (_J["thorax"],) or c in
-                   (_J["left_elbow"], _J["left_wrist"], _J["right_elbow"], _J["right_wrist"])]
     frame = np.repeat(pelvis[:, None], len(S.BONES), axis=1)
-    frame[:, chest_bones] = chest[:, None]
+    frame[:, list(_CHEST_HUNG)] = chest[:, None]
     local = np.einsum("nkji,nkj->nki", frame, world)  # R^T d
     return local, np.einsum("nji,njk->nik", pelvis, chest)
 
@@ -96,9 +98,7 @@ def rebuild(base: np.ndarray, local: np.ndarray, chest_rel: np.ndarray) -> np.nd
     lengths = S.bone_lengths(base)
     out = base.copy()
     for k, (child, parent) in enumerate(S.BONES):
-        hangs_on_chest = parent == _J["thorax"] or child in (_J["left_elbow"], _J["left_wrist"],
-                                                           _J["right_elbow"], _J["right_wrist"])
-        direction = np.einsum("nij,nj->ni", chest if hangs_on_chest else pelvis, local[:, k])
+        direction = np.einsum("nij,nj->ni", chest if k in _CHEST_HUNG else pelvis, local[:, k])
         out[:, child] = out[:, parent] + lengths[:, k, None] * direction
     # Feet where the base's were: a donor's straighter legs must not push them through the floor.
     ankles = [_J["left_ankle"], _J["right_ankle"]]
