@@ -92,20 +92,23 @@ class SkeletonScene:
         stamp_ns: the capture time, UNIX nanoseconds (every message of the frame carries it).
         frame_id: the frame the people's joints are given in.
         people: the people to draw (empty: nobody in view).
-        departed: names of people drawn before who are not in this frame: their drawings must be
+        departed_ids: the ids of people drawn before who are not in this frame: their drawings must be
             deleted. Repeated for ``SceneBuilder.repeat_deletions`` frames, so that one lost message
-            cannot leave a skeleton standing. Each person has their own name, so one person leaving
-            deletes only their own drawings while the others stay.
-        departed_ids: the person ids of ``departed``, in the same order.
+            cannot leave a skeleton standing. Each person has their own name (``departed``), so one
+            person leaving deletes only their own drawings while the others stay.
         transforms: ``camera -> camera_optical`` always, ``world -> camera`` once calibrated.
     """
 
     stamp_ns: int
     frame_id: str
     people: list[PersonInScene] = field(default_factory=list)
-    departed: list[str] = field(default_factory=list)
     departed_ids: list[int] = field(default_factory=list)
     transforms: list[Transform] = field(default_factory=list)
+
+    @property
+    def departed(self) -> list[str]:
+        """The names (``person_<id>``) of ``departed_ids``, in the same order."""
+        return [person_name(person_id) for person_id in self.departed_ids]
 
 
 def person_name(person_id: int) -> str:
@@ -251,7 +254,6 @@ class SceneBuilder:
             if self._absent_for[person_id] > self.repeat_deletions:
                 del self._absent_for[person_id]
             else:
-                scene.departed.append(person_name(person_id))
                 scene.departed_ids.append(person_id)
 
 
