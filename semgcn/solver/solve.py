@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from semgcn.skeleton import JOINT_INDEX as J
 from semgcn.solver.geometry import (axis_angle, clamp, cross, frame_from, limit_angle, quaternions, rotation_between,
                                     same_hemisphere, slerp_matrix, smoothstep, twist_angle, unit, wrap)
 from semgcn.solver.parts import PartOrientation
