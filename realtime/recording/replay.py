@@ -99,10 +99,10 @@ def _wait(delay: float, stop_event: threading.Event | None) -> bool:
     return stop_event.wait(delay)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: replay a session file on a ZeroMQ publisher."""
+def build_parser() -> OneLineParser:
+    """The command line of ``python -m realtime.recording.replay``."""
     parser = OneLineParser(prog="python -m realtime.recording.replay",
-                                     description="Republish a recorded session (.mcap) on the pose stream.")
+                           description="Republish a recorded session (.mcap) on the pose stream.")
     parser.add_argument("session", help="session file written by realtime.recorder / run_live.py --record")
     parser.add_argument("--address", type=zmq_endpoint, default="tcp://127.0.0.1:5555",
                         help="ZeroMQ address to publish on (default: %(default)s, loopback only)")
@@ -112,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", action="store_true", help="start again at the end, until Ctrl-C")
     parser.add_argument("--wait-subscriber", type=bounded(float, 0, 3600), default=2.0,
                         help="seconds to wait for a first subscriber before sending (default: %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: replay a session file on a ZeroMQ publisher."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     from realtime.stream.publisher import Publisher, PublisherError, PublisherOptions
 

@@ -163,8 +163,8 @@ def describe(frame: FrameResult) -> str:
     return text + f"person  head-pelvis {np.linalg.norm(head - pelvis):.2f} m  head {np.round(head, 3).tolist()}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    configure_logging()
+def build_parser() -> OneLineParser:
+    """The command line of ``python -m realtime.subscriber``."""
     parser = OneLineParser(prog="python -m realtime.subscriber",
                            description="Print the live pose stream (semgcn.pose/1, docs/stream_format.md) or write it to "
                            "CSV. Malformed messages are counted, reported on stderr and skipped; Ctrl-C or SIGTERM "
@@ -179,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop when no message arrived for this many seconds (default: wait forever)")
     parser.add_argument("--latest", action="store_true",
                         help="conflate: skip queued frames and always take the newest one")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    parser = build_parser()
     args = parser.parse_args(argv)
     stop = threading.Event()
     # Both signals only set a flag, checked between frames: a CSV row is never cut in half.

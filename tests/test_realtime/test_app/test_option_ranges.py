@@ -15,25 +15,10 @@ from realtime.batch.cli import build_parser as process_parser
 from realtime.bridges.feed import add_feed_arguments
 from realtime.core.cli import OneLineParser
 from realtime.recording.cli import build_parser as recorder_parser
+from realtime.recording.replay import build_parser as replay_parser
+from realtime.stream.subscriber import build_parser as subscriber_parser
 from realtime.viewer.cli import build_parser as viewer_parser
 from tests.conftest import REPO
-
-
-def _subscriber_parser():
-    from realtime.stream import subscriber
-    captured = {}
-    real = OneLineParser.parse_args
-
-    def grab(self, argv=None, namespace=None):
-        captured["parser"] = self
-        raise SystemExit(0)
-    OneLineParser.parse_args = grab
-    try:
-        with pytest.raises(SystemExit):
-            subscriber.main([])
-    finally:
-        OneLineParser.parse_args = real
-    return captured["parser"]
 
 
 def _feed_parser():
@@ -49,30 +34,13 @@ def _calibration_parsers():
     return {f"calibration {name}": sub for name, sub in subs.choices.items()}
 
 
-def _replay_parser():
-    from realtime.recording import replay
-    captured = {}
-    real = OneLineParser.parse_args
-
-    def grab(self, argv=None, namespace=None):
-        captured["parser"] = self
-        raise SystemExit(0)
-    OneLineParser.parse_args = grab
-    try:
-        with pytest.raises(SystemExit):
-            replay.main([])
-    finally:
-        OneLineParser.parse_args = real
-    return captured["parser"]
-
-
 def _bridge_parser(name: str):
     import importlib
     return lambda: importlib.import_module(f"realtime.bridges.{name}").build_parser()
 
 
 PARSERS = {"run_live": run_live_parser, "recorder": recorder_parser, "viewer": viewer_parser,
-           "subscriber": _subscriber_parser, "replay": _replay_parser, "feed": _feed_parser, "process": process_parser,
+           "subscriber": subscriber_parser, "replay": replay_parser, "feed": _feed_parser, "process": process_parser,
            **{f"bridge {name}": _bridge_parser(name) for name in ("vmc", "livelink", "ros2", "foxglove_ws")}}
 REQUIRED = {"recorder": ["--out", "/tmp"], "replay": ["s.mcap"], "process": ["clip.mp4", "--out", "/tmp"],
             "calibration intrinsics": ["--images", ".", "--board", "9x6", "--square", "0.025", "--out", "x.json"],
