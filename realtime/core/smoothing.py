@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engines.one_euro import OneEuroFilter
+from realtime.core.per_person import PerPerson
 from realtime.core.records import FrameResult
 
 
@@ -90,16 +91,10 @@ class SmoothingStage:
 
     def __init__(self, options: SmoothingOptions | None = None):
         self.options = options or SmoothingOptions()
-        self._smoothers: dict[int, JointSmoother] = {}
+        self._smoothers: PerPerson[JointSmoother] = PerPerson(lambda: JointSmoother(self.options))
 
     def process(self, result: FrameResult) -> None:
-        present = {person.id for person in result.people}
-        for gone in set(self._smoothers) - present:
-            del self._smoothers[gone]
-        for person in result.people:
-            smoother = self._smoothers.get(person.id)
-            if smoother is None:  # not setdefault: that would build a filter every frame, to throw it away
-                smoother = self._smoothers[person.id] = JointSmoother(self.options)
+        for person, smoother in self._smoothers.for_frame(result.people):
             smoothed = smoother(person.joints_3d, result.timestamp)
             if smoothed is not None:
                 person.joints_3d = smoothed

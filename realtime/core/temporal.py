@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from realtime.core.per_person import PerPerson
 from realtime.core.records import FrameResult
 from semgcn.skeleton import BONES, FLIP_PERMUTATION, ROOT
 
@@ -160,17 +161,11 @@ class TemporalStage:
 
     def __init__(self, options: TemporalOptions | None = None):
         self.options = options or TemporalOptions()
-        self._filters: dict[int, TemporalFilter] = {}
+        self._filters: PerPerson[TemporalFilter] = PerPerson(lambda: TemporalFilter(self.options))
 
     def process(self, result: FrameResult) -> None:
-        present = {person.id for person in result.people}
-        for gone in set(self._filters) - present:
-            del self._filters[gone]
-        for person in result.people:
-            filt = self._filters.get(person.id)
-            if filt is None:  # not setdefault: that would build a filter (and its arrays) every frame
-                filt = self._filters[person.id] = TemporalFilter(self.options)
-            steady = filt(person.joints_3d, person.keypoints_2d, result.timestamp)
+        for person, steadier in self._filters.for_frame(result.people):
+            steady = steadier(person.joints_3d, person.keypoints_2d, result.timestamp)
             if steady is not None:
                 person.joints_3d = steady
 
