@@ -135,7 +135,7 @@ class LiveLinkSender:
         subjects = {}
         if chosen is not None and chosen.skeleton is not None:
             subjects[self.subject] = chosen.skeleton
-        if result.wire_major == 2:  # a multi-person stream: everybody under their own id as well
+        if result.several_people:  # a multi-person stream: everybody under their own id as well
             subjects.update((f"{self.subject}_{person.id}", skeleton) for person, skeleton in people)
         for data in datagrams(subjects) if subjects else ():
             self.sender.send(data)

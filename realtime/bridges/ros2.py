@@ -153,7 +153,7 @@ class Ros2Bridge:
         chosen = self.selector.choose(result)
         self._joints.publish(chosen_pose_array(self._make, scene, None if chosen is None else chosen.id))
         self._markers.publish(marker_array(self._make, scene))
-        self._publish_people(scene, multi=result.wire_major == 2)
+        self._publish_people(scene, multi=result.several_people)
         self.frames += 1
 
     def _publish_people(self, scene: SkeletonScene, multi: bool) -> None:

@@ -73,7 +73,7 @@ def person_colours(person_id: int) -> SkeletonColours:
 def several_people(frame) -> bool:
     """Whether ``frame`` (a ``FrameResult``) comes from a pipeline that follows several people (schema
     ``semgcn.pose/2``): its people are drawn by id, with their id shown."""
-    return getattr(frame, "wire_major", 1) >= 2
+    return frame.several_people
 
 
 def colours_for(frame, person) -> SkeletonColours:

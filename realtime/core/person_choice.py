@@ -98,7 +98,7 @@ class PersonSelector:
             self.reset()
         self._last_t = t
         present = {person.id: person for person in frame.people}
-        self._remember(present, t, self.hold_s if frame.wire_major == 2 else 0.0)
+        self._remember(present, t, self.hold_s if frame.several_people else 0.0)
         if self.choice != FIRST:
             return present.get(self.choice)
         if self.chosen_id is not None and self.chosen_id not in self._last_seen:  # they left

@@ -117,6 +117,12 @@ class FrameResult:
     header: dict[str, Any] = field(default_factory=dict, repr=False)
     encoded: Any = field(default=None, repr=False, compare=False)
 
+    @property
+    def several_people(self) -> bool:
+        """Whether this frame comes from a pipeline that follows several people (``semgcn.pose/2``):
+        every consumer that treats such streams differently (ids, per-person topics, holds) asks this."""
+        return self.wire_major >= 2
+
     # -- the first person, for code written for one person -----------------------------------------
     @property
     def person(self) -> PersonPose | None:

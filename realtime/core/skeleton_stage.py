@@ -176,7 +176,7 @@ class SkeletonStage:
                 "lengths_version": sk.lengths_version, "position_known": sk.position_known}
         if first:  # "skeleton": the first person, as version 1 readers know it
             result.header["skeleton"] = info
-        if result.wire_major == 2:  # each person's own entry, so that nobody is described by another's
+        if result.several_people:  # each person's own entry, so that nobody is described by another's
             others = [e for e in result.header.get("skeletons", []) if isinstance(e, dict) and e.get("id") != person.id]
             result.header["skeletons"] = others + [{"id": int(person.id), **info}]
 

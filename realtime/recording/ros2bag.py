@@ -104,7 +104,7 @@ def _write_frames(session: Session, topics: _Topics, make, builder: SceneBuilder
         chosen = selector.choose(frame_result)
         topics.write(JOINTS_TOPIC, chosen_pose_array(make, scene, None if chosen is None else chosen.id), stamp)
         topics.write(MARKERS_TOPIC, marker_array(make, scene), stamp)
-        if frame_result.wire_major == 2:
+        if frame_result.several_people:
             for person_id, message in person_pose_arrays(make, scene).items():
                 topics.write(person_topic(person_id), message, stamp)
 
