@@ -20,6 +20,7 @@ import sys
 
 from realtime.bridges.foxglove_protocol import ChannelSpec, FoxgloveServer
 from realtime.core.cli import OneLineParser, bounded
+from realtime.core.network import is_loopback_host
 from realtime.core.records import FrameResult
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class FoxgloveBridge:
         for channel_id, (topic, (name, schema_encoding, data)) in enumerate(schemas().items(), start=1):
             specs.append(ChannelSpec(channel_id, topic, ENCODING, name, schema_encoding, data))
             self._channel_ids[topic] = channel_id
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if not is_loopback_host(host):
             log.warning("the Foxglove server listens on %s: anyone who can reach it sees the stream "
                         "(the protocol has no authentication)", host)
         self.server = FoxgloveServer(specs, host=host, port=port)

@@ -8,12 +8,12 @@ warning, since the poses then leave the machine unencrypted.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import socket
 import sys
 
 from realtime.bridges.feed import run_feed
+from realtime.core.network import is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +44,6 @@ def parse_destination(text: str, default_port: int, default_host: str = LOOPBACK
     return host, int(port)
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class UdpSender:
     """A non-blocking UDP socket aimed at one destination (module docstring).
 
@@ -70,7 +60,7 @@ class UdpSender:
         self.sock.setblocking(False)
         self.sent = self.dropped = 0
         self._last_error = ""
-        if not is_loopback(host):
+        if not is_loopback_host(host):
             log.warning("%s: sending to %s:%d, off this machine: the poses travel unencrypted and "
                         "unauthenticated", label, host, port)
 

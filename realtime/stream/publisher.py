@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 
 import zmq
 
+from realtime.core.network import is_loopback_host
 from realtime.core.records import FrameResult
 from realtime.stream.wire import encode
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 class PublisherError(RuntimeError):
@@ -46,12 +46,11 @@ class PublisherOptions:
     linger_ms: int = 1000
 
 
-def is_loopback(address: str) -> bool:
+def is_loopback_address(address: str) -> bool:
     """Whether a tcp endpoint is bound to the loopback interface only (ipc/inproc count as local)."""
     if not address.startswith("tcp://"):
         return True
-    host = urlsplit(address).hostname or ""
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+    return is_loopback_host(urlsplit(address).hostname or "")
 
 
 class Publisher:
@@ -80,7 +79,7 @@ class Publisher:
             self._socket.close(0)
             raise PublisherError(f"cannot publish on {self.options.address}: {exc}") from None
         self.address = self._socket.getsockopt_string(zmq.LAST_ENDPOINT) or self.options.address
-        if not is_loopback(self.address):
+        if not is_loopback_address(self.address):
             log.warning("publishing on %s, reachable from other machines (the stream is not encrypted "
                         "or authenticated)", self.address)
 

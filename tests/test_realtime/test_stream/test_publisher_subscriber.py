@@ -14,7 +14,7 @@ import pytest
 import zmq
 
 import realtime.stream.wire as wire
-from realtime.stream.publisher import Publisher, PublisherError, PublisherOptions, is_loopback
+from realtime.stream.publisher import Publisher, PublisherError, PublisherOptions, is_loopback_address
 from realtime.subscriber import Frame, FrameResult, Subscriber, WireError, csv_header, decode, iterate
 from tests.conftest import REPO
 from tests.frames import frame_with
@@ -123,15 +123,17 @@ def test_a_dead_subscriber_does_not_disturb_publishing(publisher):
 def test_publishing_on_every_interface_warns_and_loopback_does_not(caplog):
     with caplog.at_level("WARNING", logger="realtime.stream.publisher"):
         with Publisher(PublisherOptions(address="tcp://0.0.0.0:*")) as pub:
-            assert not is_loopback(pub.address)
+            assert not is_loopback_address(pub.address)
     assert "reachable from other machines" in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="realtime.stream.publisher"):
         with Publisher(PublisherOptions(address=ANY_PORT)):
             pass
     assert caplog.text == ""
-    assert is_loopback("tcp://127.0.0.1:5555") and is_loopback("tcp://localhost:1") and is_loopback("ipc:///tmp/x")
-    assert not is_loopback("tcp://192.168.1.4:5555") and not is_loopback("tcp://*:5555")
+    for local in ("tcp://127.0.0.1:5555", "tcp://localhost:1", "tcp://[::1]:5555", "ipc:///tmp/x"):
+        assert is_loopback_address(local), local
+    for wider in ("tcp://192.168.1.4:5555", "tcp://*:5555", "tcp://127.example.com:5555"):
+        assert not is_loopback_address(wider), wider
 
 
 def test_a_port_in_use_is_a_clear_error(publisher):
