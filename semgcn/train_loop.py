@@ -28,6 +28,7 @@ from semgcn.codec import flip_average, flip_inputs
 from semgcn.losses import pose_loss
 from semgcn.metrics import pose_errors_mm
 from semgcn.models import build_model, count_parameters
+from semgcn.skeleton import FLIP_PERMUTATION
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -52,6 +53,12 @@ class TrainOptions:
         select_key: a validation set that is *not* a test set (a split of the training people)
             whose P1 picks ``best.pt``; None (default): no selection, the final epoch is the result.
         device: torch device ("cpu", "cuda", ...); checkpoints are always written for the CPU.
+        init_checkpoint: start from these weights (fine-tuning); the network is the checkpoint's, and
+            ``model`` / ``model_config`` are ignored.
+        teacher_checkpoint: a frozen teacher for flip distillation: its test-time flip prediction (the
+            mean of its prediction and that of the mirrored input, mirrored back) becomes a second target,
+            so that one pass of the student learns what two passes of the teacher give.
+        distill_weight: share of the loss on the teacher's target (the rest on the ground truth).
     """
 
     model: str = "semgcn"
@@ -66,6 +73,9 @@ class TrainOptions:
     grad_clip: float | None = 1.0
     select_key: str | None = None
     device: str = "cpu"
+    init_checkpoint: str | None = None
+    teacher_checkpoint: str | None = None
+    distill_weight: float = 0.5
 
 
 @dataclass
@@ -104,6 +114,37 @@ def evaluate_sets(model: torch.nn.Module, val_sets: dict[str, Arrays], flip: boo
     return {name: pose_errors_mm(predict(model, x, flip=flip), y) for name, (x, y) in val_sets.items()}
 
 
+def flip_predict_torch(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``model``'s test-time flip prediction of a batch, in torch (the training-time twin of
+    ``semgcn.codec.flip_average`` over ``flip_inputs``, which work on numpy arrays)."""
+    index = torch.as_tensor(FLIP_PERMUTATION, device=x.device)
+    mirror_2d = torch.tensor([-1.0, 1.0], device=x.device, dtype=x.dtype)
+    mirror_3d = torch.tensor([-1.0, 1.0, 1.0], device=x.device, dtype=x.dtype)
+    y = model(torch.cat([x, x[:, index] * mirror_2d]))
+    n = len(x)
+    return 0.5 * (y[:n] + y[n:, index] * mirror_3d)
+
+
+def _teacher(opt: TrainOptions, device: torch.device) -> torch.nn.Module | None:
+    if opt.teacher_checkpoint is None:
+        return None
+    teacher, _ = load_checkpoint(opt.teacher_checkpoint)
+    for param in teacher.parameters():
+        param.requires_grad_(False)
+    return teacher.to(device).eval()
+
+
+def _batch_loss(opt: TrainOptions, model: torch.nn.Module, teacher: torch.nn.Module | None,
+                x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    pred = model(x)
+    loss = pose_loss(pred, y, opt.bone_weight)
+    if teacher is None:
+        return loss
+    with torch.no_grad():
+        target = flip_predict_torch(teacher, x)
+    return (1.0 - opt.distill_weight) * loss + opt.distill_weight * pose_loss(pred, target, opt.bone_weight)
+
+
 def batch_starts(n: int, batch_size: int) -> list[int]:
     """Start index of each mini-batch of ``n`` samples; a last batch of one sample is dropped (batch
     norm cannot normalise over one sample: the FC baseline raised on it)."""
@@ -134,7 +175,11 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(opt.seed)
     device = torch.device(opt.device)
-    model = build_model(opt.model, **opt.model_config).to(device)
+    if opt.init_checkpoint is not None:
+        model = load_checkpoint(opt.init_checkpoint)[0].to(device)
+    else:
+        model = build_model(opt.model, **opt.model_config).to(device)
+    teacher = _teacher(opt, device)
     optimiser = torch.optim.Adam(model.parameters(), lr=opt.lr)
     history: list[dict] = []
     start_epoch, step, best = 0, 0, math.inf
@@ -169,7 +214,7 @@ def train(opt: TrainOptions, epoch_data: Callable[[int], Arrays], val_sets: dict
                 group["lr"] = _lr_at(opt, step, total_steps)
             x = torch.from_numpy(x_all[idx]).to(device)
             y = torch.from_numpy(y_all[idx]).to(device)
-            loss = pose_loss(model(x), y, opt.bone_weight)
+            loss = _batch_loss(opt, model, teacher, x, y)
             optimiser.zero_grad()
             loss.backward()
             if opt.grad_clip:

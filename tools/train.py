@@ -55,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps-per-epoch", type=int, default=None, help="cap optimiser steps per epoch (smoke tests)")
     p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints, history, figures")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--init", type=Path, default=None,
+                   help="fine-tune: start from this checkpoint's network and weights (--model and its options "
+                        "are then ignored)")
+    p.add_argument("--teacher", type=Path, default=None,
+                   help="flip distillation: a frozen checkpoint whose test-time flip prediction is a second "
+                        "target (e.g. the run that --init starts from)")
+    p.add_argument("--distill-weight", type=float, default=0.5,
+                   help="share of the loss on --teacher's target, the rest on the truth (default 0.5)")
     p.add_argument("--mocap", type=Path, nargs="+", default=[DEFAULT_MOCAP],
                    help=f"BVH folders or files (default {DEFAULT_MOCAP})")
     p.add_argument("--val-people", nargs="+", default=list(DEFAULT_VAL_PEOPLE),
@@ -114,6 +122,13 @@ def draw_figures(model, history, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
+    for flag, path in (("--init", args.init), ("--teacher", args.teacher)):
+        if path is not None and not path.is_file():
+            print(f"error: {flag} {path}: no such checkpoint", file=sys.stderr)
+            return 2
+    if not 0.0 <= args.distill_weight <= 1.0:
+        print(f"error: --distill-weight must be in [0, 1], got {args.distill_weight}", file=sys.stderr)
+        return 2
     try:
         epoch_data, val_sets, description = load_data(args)
     except (FileNotFoundError, ValueError, KeyError) as exc:
@@ -122,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     opt = TrainOptions(model=args.model, model_config=model_config(args), epochs=args.epochs,
                        batch_size=args.batch_size, lr=args.lr, lr_final=args.lr_final,
                        bone_weight=args.bone_weight, seed=args.seed, steps_per_epoch=args.steps_per_epoch,
-                       device=args.device)
+                       device=args.device, init_checkpoint=str(args.init) if args.init else None,
+                       teacher_checkpoint=str(args.teacher) if args.teacher else None,
+                       distill_weight=args.distill_weight)
     command = "python -m tools.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     result = train(opt, epoch_data, val_sets, args.out, resume=args.resume,
                    meta={"data": description, "command": command}, on_epoch=draw_figures,
