@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from realtime.core.cli import bounded, zmq_endpoint
 from realtime.core.pipeline import Consumer
-from realtime.core.records import FrameResult
 from realtime.stream.publisher import DEFAULT_ADDRESS
 
 log = logging.getLogger(__name__)
@@ -73,27 +72,18 @@ def _from_session(consumer: Consumer, args, stop: threading.Event) -> FeedResult
 
 
 def _from_stream(consumer: Consumer, args, stop: threading.Event) -> FeedResult:
-    from realtime.stream.subscriber import Subscriber
-    from realtime.stream.wire import WireError, decode
+    from realtime.stream.subscriber import Subscriber, iterate
+    from realtime.stream.wire import WireError
 
     result = FeedResult()
-    poll_ms, idle_ms = 100, 0
+
+    def malformed(exc: WireError) -> None:
+        result.malformed += 1
+        if result.malformed <= 3 or result.malformed % 100 == 0:
+            log.warning("skipped a malformed message (%d so far): %s", result.malformed, exc)
+
     with Subscriber(args.connect) as subscriber:
-        while not stop.is_set() and (args.max_frames is None or result.frames < args.max_frames):
-            parts = subscriber.recv_parts(timeout_ms=poll_ms)
-            if parts is None:
-                idle_ms += poll_ms
-                if args.timeout is not None and idle_ms >= args.timeout * 1000:
-                    break
-                continue
-            idle_ms = 0
-            try:
-                frame: FrameResult = decode(parts)
-            except WireError as exc:
-                result.malformed += 1
-                if result.malformed <= 3 or result.malformed % 100 == 0:
-                    log.warning("skipped a malformed message (%d so far): %s", result.malformed, exc)
-                continue
+        for frame in iterate(subscriber, args.max_frames, args.timeout, on_error=malformed, stop=stop):
             consumer.consume(frame)
             result.frames += 1
     return result

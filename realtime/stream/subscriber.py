@@ -107,26 +107,35 @@ class Subscriber:
 
 
 def iterate(subscriber: Subscriber, count: int | None = None, timeout_s: float | None = None,
-            on_error: Callable[[WireError], None] | None = None) -> Iterator[FrameResult]:
+            on_error: Callable[[WireError], None] | None = None, stop: threading.Event | None = None,
+            poll_s: float = 0.1) -> Iterator[FrameResult]:
     """Yield valid frames; report malformed messages through ``on_error`` and carry on.
+
+    The one receive loop of the subscriber's command line, the bridges' feed and the tests.
 
     Args:
         subscriber: a connected ``Subscriber``.
         count: stop after this many valid frames (None: never).
         timeout_s: stop when no message arrived for this long (None: wait forever).
         on_error: called with each ``WireError``; default logs one warning.
+        stop: stop when this event is set (checked at least every ``poll_s``; between frames, so that
+            a frame being handled is never cut in half).
+        poll_s: how long one wait for a message lasts.
     """
     on_error = on_error or (lambda exc: log.warning("skipped a message: %s", exc))
-    delivered = 0
-    timeout_ms = None if timeout_s is None else int(timeout_s * 1000)
-    while count is None or delivered < count:
+    delivered, idle_s = 0, 0.0
+    while (count is None or delivered < count) and not (stop is not None and stop.is_set()):
         try:
-            frame = subscriber.recv(timeout_ms)
+            frame = subscriber.recv(int(poll_s * 1000))
         except WireError as exc:
             on_error(exc)
             continue
         if frame is None:
-            return
+            idle_s += poll_s
+            if timeout_s is not None and idle_s >= timeout_s:
+                return
+            continue
+        idle_s = 0.0
         delivered += 1
         yield frame
 
@@ -218,21 +227,14 @@ def _receive(sub: Subscriber, args, stop: threading.Event, handle, tally: dict) 
     writer = csv.writer(handle) if handle is not None else None
     if writer is not None:
         writer.writerow(csv_header())
-    last_seq, idle_s, poll_s = None, 0.0, 0.1
-    while not stop.is_set() and (args.count is None or tally["frames"] < args.count):
-        try:
-            frame = sub.recv(timeout_ms=int(poll_s * 1000))
-        except WireError as exc:
-            tally["malformed"] += 1
-            if tally["malformed"] <= 5 or tally["malformed"] % 100 == 0:
-                print(f"error: skipped a message ({tally['malformed']} so far): {exc}", file=sys.stderr, flush=True)
-            continue
-        if frame is None:
-            idle_s += poll_s
-            if args.timeout is not None and idle_s >= args.timeout:
-                return
-            continue
-        idle_s = 0.0
+
+    def malformed(exc: WireError) -> None:
+        tally["malformed"] += 1
+        if tally["malformed"] <= 5 or tally["malformed"] % 100 == 0:
+            print(f"error: skipped a message ({tally['malformed']} so far): {exc}", file=sys.stderr, flush=True)
+
+    last_seq = None
+    for frame in iterate(sub, args.count, args.timeout, on_error=malformed, stop=stop):
         tally["frames"] += 1
         if frame.seq is not None and last_seq is not None and frame.seq > last_seq + 1:
             tally["missed"] += frame.seq - last_seq - 1  # messages this subscriber missed (its queue was full)
@@ -242,6 +244,7 @@ def _receive(sub: Subscriber, args, stop: threading.Event, handle, tally: dict) 
             handle.flush()
         else:
             print(describe(frame), flush=True)
+
 
 if __name__ == "__main__":
     sys.exit(main())
