@@ -1,6 +1,7 @@
 """How low could HDM05's P2 go with that lab's own data? A measurement of the target, never a shipped model.
 
-    python -m tools.hdm05_reference --hold-out bk bd --epochs 10 --out runs/hdm05_reference
+    python -m tools.hdm05_reference --hold-out bd bk dg mm tr --epochs 10 --out runs/hdm05_reference \
+        --doc docs/hdm05_reference.md
 
 The model card's HDM05 figures come from a lifter that never saw HDM05 (the issue excludes training on
 it). This tool asks what the same network reaches when it *has* seen the other lab: for each held-out
@@ -10,7 +11,9 @@ exactly as the model card's HDM05 rows are measured (the same poses, cameras and
 test-time flip), beside the shipped lifter on the same poses.
 
 The weights stay in ``--out`` (under runs/: never committed, never shipped): HDM05 is CC BY-SA, and
-weights trained on it could be a derived work. Only the figures are reported.
+weights trained on it could be a derived work. Only the figures are reported. A fold whose run
+already finished its epochs in ``--out`` is measured again without training (so that folds run in
+parallel processes can be gathered into one page).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from semgcn.train_loop import TrainOptions, predict, train
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "engines" / "models" / "semgcn_lifter.pt"
 ACTORS = ("bd", "bk", "dg", "mm", "tr")
+TARGET_MM = 30.0  # issue 13: HDM05 P2 from exact 2D at or below this
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--out", type=Path, required=True, help="folder for the fold runs and reference.json")
+    p.add_argument("--doc", type=Path, default=None, help="write the generated page here (e.g. docs/hdm05_reference.md)")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -83,17 +88,78 @@ def run_fold(actor: str, args, card: MocapData, training: MocapData) -> dict:
                          "(the mocap needs that actor and at least one other HDM05 actor)")
     if args.max_train_poses is not None and len(poses) > args.max_train_poses:
         poses = poses.select(np.linspace(0, len(poses) - 1, args.max_train_poses).astype(int))
-    opt = TrainOptions(epochs=args.epochs, lr=args.lr, seed=args.seed, init_checkpoint=str(args.init),
-                       steps_per_epoch=args.steps_per_epoch)
-    result = train(opt, epoch_generator(poses, args.seed, _data_options(args, args.target_fps)),
-                   {"held_out_actor": (test.inputs(), test.joints_3d)}, args.out / f"without_{actor}",
-                   meta={"note": "HDM05 reference fold: measurement only, never shipped"},
-                   progress=not args.no_progress)
-    tuned, _ = load_checkpoint(result.last_checkpoint)
+    run = args.out / f"without_{actor}"
+    history = _finished(run, args.epochs)
+    if history is None:
+        opt = TrainOptions(epochs=args.epochs, lr=args.lr, seed=args.seed, init_checkpoint=str(args.init),
+                           steps_per_epoch=args.steps_per_epoch)
+        history = train(opt, epoch_generator(poses, args.seed, _data_options(args, args.target_fps)),
+                        {"held_out_actor": (test.inputs(), test.joints_3d)}, run,
+                        meta={"note": "HDM05 reference fold: measurement only, never shipped"},
+                        progress=not args.no_progress).history
+    tuned, _ = load_checkpoint(run / "last.pt")
     shipped, _ = load_checkpoint(args.init)
     return {"actor": person, "train_poses": len(poses), "train_people": sorted(set(poses.person.tolist())),
-            "test_poses": len(test), "epochs": args.epochs, "seconds": round(result.seconds, 1),
+            "test_poses": len(test), "epochs": len(history), "seconds": round(history[-1]["seconds"], 1),
             "shipped": _figures(shipped, test), "fine_tuned_on_hdm05": _figures(tuned, test)}
+
+
+def _finished(run: Path, epochs: int) -> list[dict] | None:
+    """The history of a fold run in ``run`` that already has ``epochs`` epochs, else None."""
+    try:
+        history = json.loads((run / "history.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return history if len(history) == epochs and (run / "last.pt").is_file() else None
+
+
+def _pooled(folds: list[dict], model: str, key: str) -> float:
+    """A figure over every measured pose (the folds weighted by their poses), as one test set reports it."""
+    return sum(f[model][key] * f["test_poses"] for f in folds) / sum(f["test_poses"] for f in folds)
+
+
+def _verdict(tuned_p2: float) -> str:
+    if tuned_p2 > TARGET_MM:
+        return (f"Trained on the same lab's other actors, the network reaches {tuned_p2:.1f} mm on the held-out ones: "
+                f"{tuned_p2 - TARGET_MM:.1f} mm above the issue's {TARGET_MM:.0f} mm target, which a lifter that has "
+                "never seen HDM05 would have to beat.")
+    return (f"Trained on the same lab's other actors, the network reaches {tuned_p2:.1f} mm on the held-out ones, "
+            f"within the {TARGET_MM:.0f} mm target: what the other lab's data adds is what the shipped lifter lacks.")
+
+
+def write_page(path: Path, folds: list[dict], command: str) -> None:
+    """The generated page: per held-out actor, the shipped lifter and the one fine-tuned on the others."""
+    rows = [f"| {f['actor']} | {f['test_poses']} | {', '.join(p.split(':')[1] for p in f['train_people'])} "
+            f"({f['train_poses']} poses) | {f['shipped']['pmpjpe_mm']:.1f} | {f['shipped']['bone_angle_deg']:.1f} "
+            f"| {f['fine_tuned_on_hdm05']['pmpjpe_mm']:.1f} | {f['fine_tuned_on_hdm05']['bone_angle_deg']:.1f} |"
+            for f in folds]
+    pooled = (f"| all measured | {sum(f['test_poses'] for f in folds)} | | "
+              f"{_pooled(folds, 'shipped', 'pmpjpe_mm'):.1f} | {_pooled(folds, 'shipped', 'bone_angle_deg'):.1f} | "
+              f"**{_pooled(folds, 'fine_tuned_on_hdm05', 'pmpjpe_mm'):.1f}** | "
+              f"{_pooled(folds, 'fine_tuned_on_hdm05', 'bone_angle_deg'):.1f} |")
+    epochs = sorted({f["epochs"] for f in folds})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([
+        "# HDM05 with the other lab's own data: a reference for the 30 mm target",
+        "",
+        f"Generated by `{command}`; do not edit by hand.",
+        "",
+        "The shipped lifter never saw HDM05 (CC BY-SA: measured on, never trained on). To see how far its",
+        "P2 on HDM05 is from what the same network reaches *with* that lab's data, each fold fine-tunes the",
+        f"shipped weights for {'/'.join(map(str, epochs))} epochs on the other HDM05 actors (fresh virtual webcams each",
+        "epoch, the recipe's augmentations and pose synthesis) and measures the held-out actor exactly as",
+        "the model card's HDM05 rows are measured: the same poses, the same fixed cameras, exact 2D, test-time",
+        "flip. These weights are a measurement: they stay under runs/ and are never shipped.",
+        "",
+        "P2 (P-MPJPE) in mm, bone direction in degrees:",
+        "",
+        "| held-out actor | poses | fine-tuned on | shipped P2 | shipped bone dir | fine-tuned P2 | fine-tuned bone dir |",
+        "|---|---|---|---|---|---|---|",
+        *rows, pooled,
+        "",
+        _verdict(_pooled(folds, "fine_tuned_on_hdm05", "pmpjpe_mm")),
+        "",
+    ]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "reference.json").write_text(json.dumps(folds, indent=1))
+    if args.doc is not None:
+        command = "python -m tools.hdm05_reference " + " ".join(argv if argv is not None else sys.argv[1:])
+        write_page(args.doc, folds, command)
     print("actor      poses  shipped P2 / bone dir   fine-tuned on the other 4 actors: P2 / bone dir")
     for f in folds:
         s, t = f["shipped"], f["fine_tuned_on_hdm05"]

@@ -22,9 +22,10 @@ def clips(shared_dir):
 def test_a_fold_fine_tunes_on_the_other_actor_and_measures_the_held_out_one(clips, tmp_path, capsys):
     from tools.hdm05_reference import main
 
-    out = tmp_path / "ref"
-    assert main(["--hold-out", "bk", "--epochs", "1", "--steps-per-epoch", "3", "--mocap", *map(str, clips),
-                 "--cache-dir", str(tmp_path / "cache"), "--out", str(out), "--no-progress"]) == 0
+    out, page = tmp_path / "ref", tmp_path / "page.md"
+    args = ["--hold-out", "bk", "--epochs", "1", "--steps-per-epoch", "3", "--mocap", *map(str, clips),
+            "--cache-dir", str(tmp_path / "cache"), "--out", str(out), "--no-progress", "--doc", str(page)]
+    assert main(args) == 0
     fold = json.loads((out / "reference.json").read_text())[0]
     assert fold["actor"] == "hdm05:bk" and fold["train_people"] == ["hdm05:bd"]  # never the measured actor
     assert fold["test_poses"] > 0 and fold["train_poses"] > 0
@@ -34,6 +35,14 @@ def test_a_fold_fine_tunes_on_the_other_actor_and_measures_the_held_out_one(clip
     assert fold["shipped"]["pmpjpe_mm"] != fold["fine_tuned_on_hdm05"]["pmpjpe_mm"]
     assert (out / "without_bk" / "last.pt").is_file()
     assert "hdm05:bk" in capsys.readouterr().out
+    text = page.read_text()
+    assert "| hdm05:bk | " in text and "| all measured |" in text and "python -m tools.hdm05_reference" in text
+    assert f"{fold['fine_tuned_on_hdm05']['pmpjpe_mm']:.1f}" in text
+    # a finished fold is measured again, not retrained: same weights, same figures
+    stamp = (out / "without_bk" / "last.pt").stat().st_mtime_ns
+    assert main(args) == 0
+    assert (out / "without_bk" / "last.pt").stat().st_mtime_ns == stamp
+    assert json.loads((out / "reference.json").read_text())[0] == fold
 
 
 def test_an_actor_without_others_to_train_on_is_one_clear_error(clips, tmp_path, capsys):
