@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                    meta={"data": description, "command": command}, on_epoch=draw_figures,
                    progress=not args.no_progress)
     final = result.history[-1] if result.history else {}
-    print(json.dumps({"model": args.model, "parameters": result.parameters, "epochs": len(result.history),
+    model = args.model if args.init is None else f"fine-tuned from {args.init}"
+    print(json.dumps({"model": model, "parameters": result.parameters, "epochs": len(result.history),
                       "seconds": round(result.seconds, 1), "checkpoint": str(result.last_checkpoint),
                       "val": final.get("val", {})}))
     return 0
