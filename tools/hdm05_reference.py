@@ -101,6 +101,7 @@ def run_fold(actor: str, args, card: MocapData, training: MocapData) -> dict:
     shipped, _ = load_checkpoint(args.init)
     return {"actor": person, "train_poses": len(poses), "train_people": sorted(set(poses.person.tolist())),
             "test_poses": len(test), "epochs": len(history), "seconds": round(history[-1]["seconds"], 1),
+            "p2_no_flip_per_epoch": [round(h["val"]["held_out_actor"]["pmpjpe_mm"], 2) for h in history],
             "shipped": _figures(shipped, test), "fine_tuned_on_hdm05": _figures(tuned, test)}
 
 
@@ -125,6 +126,18 @@ def _verdict(tuned_p2: float) -> str:
                 "never seen HDM05 would have to beat.")
     return (f"Trained on the same lab's other actors, the network reaches {tuned_p2:.1f} mm on the held-out ones, "
             f"within the {TARGET_MM:.0f} mm target: what the other lab's data adds is what the shipped lifter lacks.")
+
+
+def _flatness(folds: list[dict]) -> str:
+    """How much the held-out P2 still moved at the end of the fine-tuning (is 'epochs' enough?)."""
+    tails = [f["p2_no_flip_per_epoch"][-3:] for f in folds if len(f["p2_no_flip_per_epoch"]) >= 3]
+    if not tails:
+        return "Too few epochs to say whether the held-out P2 had stopped improving."
+    moved = max(max(t) - min(t) for t in tails)
+    gap = _pooled(folds, "fine_tuned_on_hdm05", "pmpjpe_mm") - TARGET_MM
+    return (f"Over the last three epochs the held-out actor's P2 (without flip, per epoch) moved by at most "
+            f"{moved:.1f} mm in any fold" + (f", against {gap:.1f} mm between the pooled figure and the target."
+                                             if gap > 0 else "."))
 
 
 def write_page(path: Path, folds: list[dict], command: str) -> None:
@@ -158,6 +171,8 @@ def write_page(path: Path, folds: list[dict], command: str) -> None:
         *rows, pooled,
         "",
         _verdict(_pooled(folds, "fine_tuned_on_hdm05", "pmpjpe_mm")),
+        "",
+        _flatness(folds),
         "",
     ]))
 
