@@ -93,6 +93,8 @@ class FrameResult:
             and sent again, e.g. ``replay``); for a pipeline frame, extra header fields to send.
         encoded: the wire message, set by ``realtime.stream.wire`` the first time a consumer encodes
             this frame, so that the publisher and the recorder share one encoding.
+        encodings: the same for other formats, by name (``"foxglove"``: the recorder's Foxglove channels
+            and the live Foxglove server share one ``SceneUpdate`` encoding).
     """
 
     frame_index: int
@@ -116,6 +118,7 @@ class FrameResult:
     wire_major: int = 1
     header: dict[str, Any] = field(default_factory=dict, repr=False)
     encoded: Any = field(default=None, repr=False, compare=False)
+    encodings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def several_people(self) -> bool:

@@ -84,7 +84,7 @@ def restamp(frame: FrameResult, session_name: str, seq: int, now: float | None =
     latency = frame.t_publish - frame.t_capture if frame.t_publish > 0 else 0.0
     header = {**frame.header, "replay": {"session": session_name, "t_capture_recorded": frame.t_capture}}
     return dataclasses.replace(frame, t_capture=now - latency, t_publish=now, header=header, encoded=None,
-                               seq=seq if frame.seq is not None else None)
+                               encodings={}, seq=seq if frame.seq is not None else None)
 
 
 def _schedule_time(frame: FrameResult) -> float:

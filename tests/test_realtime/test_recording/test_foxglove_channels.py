@@ -121,3 +121,19 @@ def test_several_people_are_one_entity_each_and_who_leaves_is_deleted_while_the_
             assert entity["metadata"] == [{"key": "person_id", "value": str(person.id)}]
             centres = np.array([[s["pose"]["position"][k] for k in "xyz"] for s in entity["spheres"]])
             np.testing.assert_array_equal(centres, person.joints_3d.astype(np.float64) + person.root_translation)
+
+
+def test_a_frame_is_encoded_once_for_the_recorder_and_the_live_server():
+    """``--record`` with ``--foxglove``: two encoders, one encoding (the bytes the first one built); a
+    replayed copy of the frame is stamped anew and encoded anew."""
+    from realtime.recording.foxglove_scene import FoxgloveScene
+    from realtime.recording.replay import restamp
+
+    frame = calibrated_frames(3)[1]
+    first = FoxgloveScene().encode(frame)
+    assert FoxgloveScene().encode(frame) is first
+    replayed = restamp(frame, "s.mcap", seq=0, now=frame.t_capture + 100.0)
+    again = FoxgloveScene().encode(replayed)
+    shift_ns = (replayed.t_capture - frame.t_capture) * 1e9  # 100 s less the recorded latency
+    assert again is not first and abs(again[0].log_time_ns - first[0].log_time_ns - shift_ns) < 1e4
+    assert [m.topic for m in again] == [m.topic for m in first]
