@@ -28,6 +28,7 @@ import torch
 from semgcn.checkpoint import load_checkpoint
 from semgcn.datasets.builder import LiftingSamples
 from semgcn.datasets.lifting import DataOptions, MocapData, epoch_generator, prepare_mocap
+from semgcn.datasets.mocap import MocapOptions, PoseSet, find_clips, load_poses_cached, never_train, person_id
 from semgcn.metrics import pose_errors_mm
 from semgcn.train_loop import TrainOptions, predict, train
 
@@ -59,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _data_options(args, target_fps_test: float) -> DataOptions:
-    opt = DataOptions(target_fps_test=target_fps_test)
+def _data_options(args) -> DataOptions:
+    opt = DataOptions()
     if args.mocap is not None:
         opt.mocap = list(args.mocap)
     if args.cache_dir is not None:
@@ -68,21 +69,21 @@ def _data_options(args, target_fps_test: float) -> DataOptions:
     return opt
 
 
-def _subset(samples: LiftingSamples, mask: np.ndarray) -> LiftingSamples:
-    return LiftingSamples(samples.keypoints_2d[mask], samples.joints_3d[mask], samples.image_size[mask],
-                          samples.focal[mask], samples.center[mask], samples.dropped[mask],
-                          samples.person[mask], samples.clip[mask])
+def hdm05_training_poses(opt: DataOptions, target_fps: float, progress: bool) -> PoseSet:
+    """Every HDM05 pose at ``target_fps`` (only the HDM05 clips are read: the other sets play no part)."""
+    clips = [c for c in find_clips(opt.mocap) if never_train(np.array([person_id(c)]))[0]]
+    return load_poses_cached(clips, MocapOptions(target_fps_test=target_fps), opt.cache_dir, progress)
 
 
 def _figures(model: torch.nn.Module, samples: LiftingSamples) -> dict:
     return pose_errors_mm(predict(model, samples.inputs(), flip=True), samples.joints_3d)
 
 
-def run_fold(actor: str, args, card: MocapData, training: MocapData) -> dict:
+def run_fold(actor: str, args, card: MocapData, hdm05: PoseSet) -> dict:
     """Fine-tune on the four other actors, measure ``actor`` as the card does; the shipped model beside it."""
     person = f"hdm05:{actor}"
-    test = _subset(card.val["hdm05_exact"], card.val["hdm05_exact"].person == person)
-    poses = training.test_poses.select(training.test_poses.person != person)
+    test = card.val["hdm05_exact"].select(card.val["hdm05_exact"].person == person)
+    poses = hdm05.select(hdm05.person != person)
     if not len(test) or not len(poses):
         raise ValueError(f"fold {person}: {len(test)} test and {len(poses)} training poses "
                          "(the mocap needs that actor and at least one other HDM05 actor)")
@@ -93,7 +94,7 @@ def run_fold(actor: str, args, card: MocapData, training: MocapData) -> dict:
     if history is None:
         opt = TrainOptions(epochs=args.epochs, lr=args.lr, seed=args.seed, init_checkpoint=str(args.init),
                            steps_per_epoch=args.steps_per_epoch)
-        history = train(opt, epoch_generator(poses, args.seed, _data_options(args, args.target_fps)),
+        history = train(opt, epoch_generator(poses, args.seed, _data_options(args)),
                         {"held_out_actor": (test.inputs(), test.joints_3d)}, run,
                         meta={"note": "HDM05 reference fold: measurement only, never shipped"},
                         progress=not args.no_progress).history
@@ -184,16 +185,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --init {args.init}: no such checkpoint", file=sys.stderr)
         return 2
     try:
-        card = prepare_mocap(_data_options(args, DataOptions().target_fps_test), progress=not args.no_progress)
-        training = prepare_mocap(_data_options(args, args.target_fps), progress=not args.no_progress)
+        opt = _data_options(args)
+        card = prepare_mocap(opt, progress=not args.no_progress)
+        hdm05 = hdm05_training_poses(opt, args.target_fps, progress=not args.no_progress)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if "hdm05_exact" not in card.val or training.test_poses is None:
+    if "hdm05_exact" not in card.val or not len(hdm05):
         print("error: no HDM05 clips in the mocap folders", file=sys.stderr)
         return 2
     try:
-        folds = [run_fold(actor, args, card, training) for actor in args.hold_out]
+        folds = [run_fold(actor, args, card, hdm05) for actor in args.hold_out]
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -49,6 +49,12 @@ class LiftingSamples:
     def __len__(self) -> int:
         return int(self.keypoints_2d.shape[0])
 
+    def select(self, mask: np.ndarray) -> "LiftingSamples":
+        """The samples where ``mask`` is True (e.g. one person of a test set)."""
+        return LiftingSamples(self.keypoints_2d[mask], self.joints_3d[mask], self.image_size[mask],
+                              self.focal[mask], self.center[mask], self.dropped[mask], self.person[mask],
+                              self.clip[mask])
+
     def inputs(self) -> np.ndarray:
         """The network input: ``semgcn.codec.normalize_2d`` with the known intrinsics."""
         return codec.normalize_2d(self.keypoints_2d, self.image_size, self.focal, self.center)
