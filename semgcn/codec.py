@@ -152,7 +152,7 @@ def flip_inputs(x: np.ndarray) -> np.ndarray:
     The codec's coordinates are centred on the pelvis, so negating x mirrors the body about the
     vertical through it, which is what a mirrored camera image would give.
     """
-    return np.asarray(x)[:, _FLIP_INDEX] * _MIRROR_2D
+    return np.asarray(x)[:, FLIP_INDEX] * MIRROR_2D
 
 
 def flip_average(y: np.ndarray) -> np.ndarray:
@@ -160,10 +160,10 @@ def flip_average(y: np.ndarray) -> np.ndarray:
     :func:`flip_inputs` (``(2N, 16, 3)``); returns the mean of the first and the second mirrored back."""
     y = np.asarray(y, dtype=np.float32)
     n = len(y) // 2
-    return (y[:n] + y[n:, _FLIP_INDEX] * _MIRROR_3D) * np.float32(0.5)
+    return (y[:n] + y[n:, FLIP_INDEX] * MIRROR_3D) * np.float32(0.5)
 
 
-# Precomputed once: the flip runs on every live frame.
-_FLIP_INDEX = np.array(FLIP_PERMUTATION)
-_MIRROR_2D = np.array([-1.0, 1.0], dtype=np.float32)
-_MIRROR_3D = np.array([-1.0, 1.0, 1.0], dtype=np.float32)
+# Precomputed once: the flip runs on every live frame (and, in torch, in flip distillation).
+FLIP_INDEX = np.array(FLIP_PERMUTATION)
+MIRROR_2D = np.array([-1.0, 1.0], dtype=np.float32)
+MIRROR_3D = np.array([-1.0, 1.0, 1.0], dtype=np.float32)

@@ -24,11 +24,10 @@ import torch
 from tqdm import tqdm
 
 from semgcn.checkpoint import load_checkpoint, save_checkpoint
-from semgcn.codec import flip_average, flip_inputs
+from semgcn.codec import FLIP_INDEX, MIRROR_2D, MIRROR_3D, flip_average, flip_inputs
 from semgcn.losses import pose_loss
 from semgcn.metrics import pose_errors_mm
 from semgcn.models import build_model, count_parameters
-from semgcn.skeleton import FLIP_PERMUTATION
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -117,9 +116,9 @@ def evaluate_sets(model: torch.nn.Module, val_sets: dict[str, Arrays], flip: boo
 def flip_predict_torch(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``model``'s test-time flip prediction of a batch, in torch (the training-time twin of
     ``semgcn.codec.flip_average`` over ``flip_inputs``, which work on numpy arrays)."""
-    index = torch.as_tensor(FLIP_PERMUTATION, device=x.device)
-    mirror_2d = torch.tensor([-1.0, 1.0], device=x.device, dtype=x.dtype)
-    mirror_3d = torch.tensor([-1.0, 1.0, 1.0], device=x.device, dtype=x.dtype)
+    index = torch.as_tensor(FLIP_INDEX, device=x.device)
+    mirror_2d = torch.as_tensor(MIRROR_2D, device=x.device, dtype=x.dtype)
+    mirror_3d = torch.as_tensor(MIRROR_3D, device=x.device, dtype=x.dtype)
     y = model(torch.cat([x, x[:, index] * mirror_2d]))
     n = len(x)
     return 0.5 * (y[:n] + y[n:, index] * mirror_3d)
