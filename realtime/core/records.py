@@ -91,10 +91,9 @@ class FrameResult:
             or 2 (a list of people; the pipeline sets it when it follows several people).
         header: a decoded frame's whole wire header (fields this class does not name are kept here
             and sent again, e.g. ``replay``); for a pipeline frame, extra header fields to send.
-        encoded: the wire message, set by ``realtime.stream.wire`` the first time a consumer encodes
-            this frame, so that the publisher and the recorder share one encoding.
-        encodings: the same for other formats, by name (``"foxglove"``: the recorder's Foxglove channels
-            and the live Foxglove server share one ``SceneUpdate`` encoding).
+        encodings: this frame's encodings by format, each built by the first consumer that needs it and
+            shared with the others: ``"wire"`` (``encoded``: the publisher and the recorder), ``"foxglove"``
+            (the recorder's Foxglove channels and the live Foxglove server).
     """
 
     frame_index: int
@@ -117,8 +116,19 @@ class FrameResult:
     extra_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     wire_major: int = 1
     header: dict[str, Any] = field(default_factory=dict, repr=False)
-    encoded: Any = field(default=None, repr=False, compare=False)
     encodings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def encoded(self) -> Any:
+        """The wire message (``realtime.stream.wire``), or None before the first consumer encodes it."""
+        return self.encodings.get("wire")
+
+    @encoded.setter
+    def encoded(self, message: Any) -> None:
+        if message is None:
+            self.encodings.pop("wire", None)
+        else:
+            self.encodings["wire"] = message
 
     @property
     def several_people(self) -> bool:

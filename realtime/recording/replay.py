@@ -83,7 +83,7 @@ def restamp(frame: FrameResult, session_name: str, seq: int, now: float | None =
     now = time.time() if now is None else now
     latency = frame.t_publish - frame.t_capture if frame.t_publish > 0 else 0.0
     header = {**frame.header, "replay": {"session": session_name, "t_capture_recorded": frame.t_capture}}
-    return dataclasses.replace(frame, t_capture=now - latency, t_publish=now, header=header, encoded=None,
+    return dataclasses.replace(frame, t_capture=now - latency, t_publish=now, header=header,
                                encodings={}, seq=seq if frame.seq is not None else None)
 
 
